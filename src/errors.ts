@@ -1,0 +1,51 @@
+/**
+ * Every misuse normkit detects is reported as a NormkitError, thrown before any memory is written.
+ * `code` is stable and machine-readable; the message names the argument, what was expected and what was given.
+ */
+export type NormkitErrorCode =
+  | 'NOT_READY' // an op was called before `await ready()` resolved
+  | 'INVALID_TENSOR' // not a Float32Array or live normkit Tensor (plain array, Float64Array, null, ...)
+  | 'INVALID_SHAPE' // not an array of non-negative safe integers
+  | 'LENGTH_MISMATCH' // an array's length does not match what the shape requires
+  | 'RANK_TOO_LOW' // the shape has fewer axes than the op needs
+  | 'INVALID_AXIS' // axis not an integer in [-rank, rank)
+  | 'INVALID_EPS' // eps not a finite number >= 0
+  | 'INVALID_MOMENTUM' // momentum not a finite number in [0, 1]
+  | 'INVALID_GROUPS' // numGroups not a positive integer dividing C
+  | 'INVALID_LAYOUT' // layout not 'NCHW' or 'NHWC'
+  | 'INVALID_OPTION' // an option of the wrong type (e.g. training not a boolean, sumOut without residual)
+  | 'MISSING_RUNNING_STATS' // batchNorm inference without runningMean and runningVar
+  | 'BATCH_TOO_SMALL' // batchNorm training with one value per channel (unbiased variance undefined)
+  | 'STYLE_MISMATCH' // adaIN style shape incompatible with the content shape
+  | 'ALIASING' // an output overlaps an input in a way the op cannot honour
+  | 'TENSOR_FREED' // a Tensor was used after free()
+  | 'TOO_LARGE'; // the tensors cannot fit in wasm32 linear memory (4 GiB)
+
+export class NormkitError extends Error {
+  readonly code: NormkitErrorCode;
+  constructor(code: NormkitErrorCode, message: string) {
+    super(message);
+    this.name = 'NormkitError';
+    this.code = code;
+  }
+}
+
+/** Short, bounded description of any value for error messages. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
+  if (typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (Array.isArray(value)) {
+    const head = value.slice(0, 8).map((v) => (typeof v === 'number' ? describe(v) : typeof v)).join(', ');
+    return `array [${head}${value.length > 8 ? ', …' : ''}] (length ${value.length})`;
+  }
+  if (ArrayBuffer.isView(value)) {
+    const len = (value as unknown as { length?: number }).length;
+    return `${value.constructor.name}${len === undefined ? '' : ` of length ${len}`}`;
+  }
+  if (typeof value === 'function') return 'function';
+  const name = (value as object).constructor?.name;
+  return name && name !== 'Object' ? `${name} object` : 'object';
+}
