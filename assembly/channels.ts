@@ -1,0 +1,180 @@
+// The channel ops: GroupNorm (InstanceNorm is G = C), BatchNorm and AdaIN, in both layouts.
+//
+// Channel-first data (NCHW) is a sequence of contiguous planes of HW elements; a group is normalized
+// right after its statistics while it is in cache. Channel-last data (NHWC) is rows of C channels;
+// statistics are taken for all channels at once across rows (vectorized over channels), then one pass
+// applies per-channel coefficients. A tensor with HW = 1 is rows of C in either layout.
+
+import {
+  groupMoments, groupMean, groupVar, groupPivot, columnMoments, columnWorkBytes,
+  colPivot, colScale, colShift, colMean, colVar,
+} from './stats';
+import { applyRun, applyColumns } from './apply';
+import { scaleOf, gammaAt, betaAt, groupCoefficients } from './coefficients';
+
+/** Bytes of workspace the channel ops need for C channels and `styleGroups` AdaIN style statistics. */
+export function workspaceBytes(C: i32, styleGroups: i32): usize {
+  return columnWorkBytes(C) + (<usize>styleGroups << 4);
+}
+
+// Applies one channel plane normalized by the statistics of the group it belongs to.
+@inline
+function applyPlane(src: usize, dst: usize, HW: i32, scale: f64, c: i32, w: usize, b: usize): void {
+  const a = scale * gammaAt(w, c);
+  applyRun(src, dst, HW, groupPivot, <f32>a, <f32>(betaAt(b, c) - (groupMean - <f64>groupPivot) * a));
+}
+
+export function groupNorm(
+  x: usize, y: usize, N: i32, C: i32, HW: i32, G: i32, w: usize, b: usize, eps: f64,
+  channelsLast: bool, work: usize,
+): void {
+  const cpg = C / G;
+  const sampleBytes = <usize>C * <usize>HW << 2;
+  if (channelsLast || HW == 1) {
+    for (let n = 0; n < N; n++) {
+      const off = <usize>n * sampleBytes;
+      columnMoments(x + off, HW, C, work);
+      groupCoefficients(work, C, G, w, b, eps);
+      applyColumns(x + off, y + off, HW, C, colPivot(work, C), colScale(work, C), colShift(work, C));
+    }
+    return;
+  }
+  const planeBytes = <usize>HW << 2;
+  for (let n = 0; n < N; n++) {
+    for (let g = 0; g < G; g++) {
+      const base = <usize>n * sampleBytes + <usize>(g * cpg) * planeBytes;
+      groupMoments(x + base, cpg * HW, 1, 0, true);
+      const scale = scaleOf(groupVar, eps);
+      for (let j = 0; j < cpg; j++) {
+        const off = base + <usize>j * planeBytes;
+        applyPlane(x + off, y + off, HW, scale, g * cpg + j, w, b);
+      }
+    }
+  }
+}
+
+export function batchNormInference(
+  x: usize, y: usize, N: i32, C: i32, HW: i32, w: usize, b: usize, mean: usize, variance: usize,
+  eps: f64, channelsLast: bool, work: usize,
+): void {
+  const pivots = colPivot(work, C);
+  const scales = colScale(work, C);
+  const shifts = colShift(work, C);
+  for (let c = 0; c < C; c++) {
+    const o = <usize>c << 2;
+    // Running statistics are arbitrary numbers, not a group's own: plain IEEE 1/sqrt(var + eps), as PyTorch.
+    store<f32>(pivots + o, load<f32>(mean + o));
+    store<f32>(scales + o, <f32>(gammaAt(w, c) / Math.sqrt(<f64>load<f32>(variance + o) + eps)));
+    store<f32>(shifts + o, <f32>betaAt(b, c));
+  }
+  if (channelsLast || HW == 1) {
+    applyColumns(x, y, N * HW, C, pivots, scales, shifts);
+    return;
+  }
+  const planeBytes = <usize>HW << 2;
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      const off = <usize>(n * C + c) * planeBytes;
+      const o = <usize>c << 2;
+      applyRun(x + off, y + off, HW, load<f32>(pivots + o), load<f32>(scales + o), load<f32>(shifts + o));
+    }
+  }
+}
+
+// r = (1 - momentum) * r + momentum * stat, in f64.
+@inline
+function updateRunning(p: usize, c: i32, momentum: f64, stat: f64): void {
+  const o = <usize>c << 2;
+  store<f32>(p + o, <f32>((1 - momentum) * <f64>load<f32>(p + o) + momentum * stat));
+}
+
+export function batchNormTraining(
+  x: usize, y: usize, N: i32, C: i32, HW: i32, w: usize, b: usize, eps: f64,
+  runningMean: usize, runningVar: usize, momentum: f64, unbiased: bool, channelsLast: bool, work: usize,
+): void {
+  const count = <f64>N * <f64>HW;
+  const correction = unbiased ? count / (count - 1) : 1;
+  if (channelsLast || HW == 1) {
+    columnMoments(x, N * HW, C, work);
+    groupCoefficients(work, C, C, w, b, eps);
+    applyColumns(x, y, N * HW, C, colPivot(work, C), colScale(work, C), colShift(work, C));
+    if (runningMean != 0) {
+      for (let c = 0; c < C; c++) {
+        updateRunning(runningMean, c, momentum, load<f64>(colMean(work, C) + (<usize>c << 3)));
+        updateRunning(runningVar, c, momentum, load<f64>(colVar(work, C) + (<usize>c << 3)) * correction);
+      }
+    }
+    return;
+  }
+  const planeBytes = <usize>HW << 2;
+  const sampleBytes = <usize>C * planeBytes;
+  for (let c = 0; c < C; c++) {
+    const base = <usize>c * planeBytes;
+    groupMoments(x + base, HW, N, sampleBytes, true);
+    const scale = scaleOf(groupVar, eps);
+    for (let n = 0; n < N; n++) {
+      const off = base + <usize>n * sampleBytes;
+      applyPlane(x + off, y + off, HW, scale, c, w, b);
+    }
+    if (runningMean != 0) {
+      updateRunning(runningMean, c, momentum, groupMean);
+      updateRunning(runningVar, c, momentum, groupVar * correction);
+    }
+  }
+}
+
+/**
+ * AdaIN: each (sample, channel) plane of the content is normalized by its own statistics and takes the
+ * style plane's standard deviation and mean; a style batch of 1 is broadcast over the content batch.
+ */
+export function adaIN(
+  x: usize, y: usize, N: i32, C: i32, HW: i32, s: usize, styleN: i32, styleHW: i32, eps: f64,
+  channelsLast: bool, work: usize,
+): void {
+  const styleMean = work + columnWorkBytes(C);
+  const styleStd = styleMean + (<usize>(styleN * C) << 3);
+  const styleSample = <usize>C * <usize>styleHW << 2;
+  for (let n = 0; n < styleN; n++) {
+    for (let c = 0; c < C; c++) {
+      const o = <usize>(n * C + c) << 3;
+      if (channelsLast) {
+        if (c == 0) columnMoments(s + <usize>n * styleSample, styleHW, C, work);
+        store<f64>(styleMean + o, load<f64>(colMean(work, C) + (<usize>c << 3)));
+        store<f64>(styleStd + o, Math.sqrt(load<f64>(colVar(work, C) + (<usize>c << 3)) + eps));
+      } else {
+        groupMoments(s + <usize>n * styleSample + (<usize>(c * styleHW) << 2), styleHW, 1, 0, true);
+        store<f64>(styleMean + o, groupMean);
+        store<f64>(styleStd + o, Math.sqrt(groupVar + eps));
+      }
+    }
+  }
+  const sampleBytes = <usize>C * <usize>HW << 2;
+  for (let n = 0; n < N; n++) {
+    const sn = styleN == 1 ? 0 : n;
+    const off = <usize>n * sampleBytes;
+    if (channelsLast) {
+      columnMoments(x + off, HW, C, work);
+      for (let c = 0; c < C; c++) {
+        const o8 = <usize>c << 3;
+        const so = <usize>(sn * C + c) << 3;
+        const a = load<f64>(styleStd + so) * scaleOf(load<f64>(colVar(work, C) + o8), eps);
+        const pivot = <f64>load<f32>(colPivot(work, C) + (<usize>c << 2));
+        store<f32>(colScale(work, C) + (<usize>c << 2), <f32>a);
+        store<f32>(
+          colShift(work, C) + (<usize>c << 2),
+          <f32>(load<f64>(styleMean + so) - (load<f64>(colMean(work, C) + o8) - pivot) * a),
+        );
+      }
+      applyColumns(x + off, y + off, HW, C, colPivot(work, C), colScale(work, C), colShift(work, C));
+      continue;
+    }
+    for (let c = 0; c < C; c++) {
+      const plane = off + (<usize>(c * HW) << 2);
+      groupMoments(x + plane, HW, 1, 0, true);
+      const so = <usize>(sn * C + c) << 3;
+      const a = load<f64>(styleStd + so) * scaleOf(groupVar, eps);
+      applyRun(x + plane, y + plane, HW, groupPivot, <f32>a,
+        <f32>(load<f64>(styleMean + so) - (groupMean - <f64>groupPivot) * a));
+    }
+  }
+}

@@ -1,0 +1,162 @@
+// SIMD reductions shared by every statistics kernel.
+//
+// Sums are taken of d = x - pivot, with the pivot an element of the group (or a previous estimate of its
+// mean), so that the squares never carry the group's offset: Σd and Σd² then give the variance without the
+// catastrophic cancellation of E[x²] - E[x]². f32 lanes are flushed into f64 totals every BLOCK elements so
+// that rounding stays local to a block however long the group is.
+
+/** Σd of the last reduction, in f64. */
+export let sum1: f64 = 0;
+/** Σd² of the last reduction, in f64. */
+export let sum2: f64 = 0;
+
+const BLOCK: i32 = 1024; // a multiple of 16, so only the last block has a tail
+
+@inline export function hsum(v: v128): f64 {
+  return (
+    <f64>f32x4.extract_lane(v, 0) +
+    <f64>f32x4.extract_lane(v, 1) +
+    <f64>f32x4.extract_lane(v, 2) +
+    <f64>f32x4.extract_lane(v, 3)
+  );
+}
+
+// One body for the centred (Σd, Σd²) and uncentred (Σx² only, for RMSNorm) reductions; `centered` is a
+// literal at both call sites, so inlining folds the branches away.
+@inline
+function addSums(p: usize, n: i32, pivot: f32, centered: bool): void {
+  const k = f32x4.splat(pivot);
+  let t1: f64 = 0;
+  let t2: f64 = 0;
+  let i = 0;
+  while (i < n) {
+    const end = min(n, i + BLOCK);
+    let a0 = f32x4.splat(0);
+    let a1 = a0, a2 = a0, a3 = a0;
+    let q0 = a0, q1 = a0, q2 = a0, q3 = a0;
+    for (; i + 16 <= end; i += 16) {
+      const q = p + (<usize>i << 2);
+      let d0 = v128.load(q);
+      let d1 = v128.load(q, 16);
+      let d2 = v128.load(q, 32);
+      let d3 = v128.load(q, 48);
+      if (centered) {
+        d0 = f32x4.sub(d0, k);
+        d1 = f32x4.sub(d1, k);
+        d2 = f32x4.sub(d2, k);
+        d3 = f32x4.sub(d3, k);
+        a0 = f32x4.add(a0, d0);
+        a1 = f32x4.add(a1, d1);
+        a2 = f32x4.add(a2, d2);
+        a3 = f32x4.add(a3, d3);
+      }
+      q0 = f32x4.add(q0, f32x4.mul(d0, d0));
+      q1 = f32x4.add(q1, f32x4.mul(d1, d1));
+      q2 = f32x4.add(q2, f32x4.mul(d2, d2));
+      q3 = f32x4.add(q3, f32x4.mul(d3, d3));
+    }
+    for (; i + 4 <= end; i += 4) {
+      let d = v128.load(p + (<usize>i << 2));
+      if (centered) {
+        d = f32x4.sub(d, k);
+        a0 = f32x4.add(a0, d);
+      }
+      q0 = f32x4.add(q0, f32x4.mul(d, d));
+    }
+    let s: f32 = 0;
+    let ss: f32 = 0;
+    for (; i < end; i++) {
+      const d = load<f32>(p + (<usize>i << 2)) - pivot;
+      s += d;
+      ss += d * d;
+    }
+    if (centered) t1 += hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3))) + <f64>s;
+    t2 += hsum(f32x4.add(f32x4.add(q0, q1), f32x4.add(q2, q3))) + <f64>ss;
+  }
+  sum1 += t1;
+  sum2 += t2;
+}
+
+/** Adds Σ(x - pivot) to sum1 and Σ(x - pivot)² to sum2 over x[0..n). */
+export function addShiftedSums(p: usize, n: i32, pivot: f32): void {
+  addSums(p, n, pivot, true);
+}
+
+/** Adds Σx² to sum2 over x[0..n). */
+export function addSquares(p: usize, n: i32): void {
+  addSums(p, n, 0, false);
+}
+
+const ROW_BLOCK: i32 = 256;
+
+/**
+ * Column sums of a row-major [rows, C] block (channel-last data), vectorized across channels:
+ * s1[c] = Σ_r (x[r,c] - pivot[c]) and s2[c] = Σ_r (x[r,c] - pivot[c])², into f64 arrays.
+ * acc1/acc2 are f32[C] scratch, flushed into s1/s2 every ROW_BLOCK rows.
+ */
+export function columnSums(
+  p: usize, rows: i32, C: i32, pivot: usize, acc1: usize, acc2: usize, s1: usize, s2: usize,
+): void {
+  const rowBytes = <usize>C << 2;
+  const cv = C & ~3;
+  memory.fill(s1, 0, <usize>C << 3);
+  memory.fill(s2, 0, <usize>C << 3);
+  let r = 0;
+  while (r < rows) {
+    const end = min(rows, r + ROW_BLOCK);
+    memory.fill(acc1, 0, rowBytes);
+    memory.fill(acc2, 0, rowBytes);
+    for (; r < end; r++) {
+      const row = p + <usize>r * rowBytes;
+      let c = 0;
+      for (; c < cv; c += 4) {
+        const o = <usize>c << 2;
+        const d = f32x4.sub(v128.load(row + o), v128.load(pivot + o));
+        v128.store(acc1 + o, f32x4.add(v128.load(acc1 + o), d));
+        v128.store(acc2 + o, f32x4.add(v128.load(acc2 + o), f32x4.mul(d, d)));
+      }
+      for (; c < C; c++) {
+        const o = <usize>c << 2;
+        const d = load<f32>(row + o) - load<f32>(pivot + o);
+        store<f32>(acc1 + o, load<f32>(acc1 + o) + d);
+        store<f32>(acc2 + o, load<f32>(acc2 + o) + d * d);
+      }
+    }
+    for (let c = 0; c < C; c++) {
+      const o = <usize>c << 2;
+      const o8 = <usize>c << 3;
+      store<f64>(s1 + o8, load<f64>(s1 + o8) + <f64>load<f32>(acc1 + o));
+      store<f64>(s2 + o8, load<f64>(s2 + o8) + <f64>load<f32>(acc2 + o));
+    }
+  }
+}
+
+/** Mean of the last exact pass. */
+export let exactMean: f64 = 0;
+/** Second moment of the last exact pass: the variance when centred, the mean square otherwise. */
+export let exactMoment2: f64 = 0;
+
+/**
+ * Plain two-pass moments in f64 over `runs` runs of `runLen` elements, `runStride` bytes apart. The fallback
+ * for what the f32 fast path cannot represent: squares beyond the f32 range, squares that underflow, and
+ * non-finite inputs (whose NaN it propagates). Slow, and needed only for such groups.
+ */
+export function exactMoments(p: usize, runLen: i32, runs: i32, runStride: usize, centered: bool): void {
+  const n = <f64>runLen * <f64>runs;
+  let s: f64 = 0;
+  for (let r = 0; r < runs; r++) {
+    const q = p + <usize>r * runStride;
+    for (let i = 0; i < runLen; i++) s += <f64>load<f32>(q + (<usize>i << 2));
+  }
+  const mean = centered ? s / n : 0;
+  let m2: f64 = 0;
+  for (let r = 0; r < runs; r++) {
+    const q = p + <usize>r * runStride;
+    for (let i = 0; i < runLen; i++) {
+      const d = <f64>load<f32>(q + (<usize>i << 2)) - mean;
+      m2 += d * d;
+    }
+  }
+  exactMean = mean;
+  exactMoment2 = m2 / n;
+}

@@ -1,0 +1,191 @@
+// The channel ops: batchNorm, instanceNorm, groupNorm and adaIN, over NCHW or NHWC tensors of rank >= 2.
+
+import { NormkitError, describe } from '../errors.js';
+import { getKernels } from '../wasm.js';
+import { beginStaging, commitStaging, finishStaging, reserve } from '../memory.js';
+import {
+  optionsOf, lengthOf, checkLength, checkShape, checkEps, checkLayout, checkBoolean, channelDims, checkAlias,
+  inputRef, inOutRef, mainRefs, ptr, result,
+} from '../args.js';
+import type { AdaINOptions, BatchNormOptions, ChannelNormOptions, TensorLike } from '../types.js';
+
+interface ChannelCall {
+  x: TensorLike;
+  y: TensorLike;
+  length: number;
+  N: number;
+  C: number;
+  HW: number;
+  channelsLast: boolean;
+}
+
+// Validates what every channel op shares: x, its shape and layout, per-channel weight/bias, and out.
+function channelCall(
+  x: TensorLike, shape: readonly number[], layout: unknown, weight: TensorLike | undefined,
+  bias: TensorLike | undefined, out: TensorLike | undefined,
+): ChannelCall {
+  const length = lengthOf('x', x);
+  checkShape('shape', shape, length, 'x', 2);
+  const channelsLast = checkLayout(layout);
+  const [N, C, HW] = channelDims(shape, channelsLast);
+  const why = `one per channel: C = ${C}`;
+  if (weight !== undefined) checkLength('weight', weight, C, why);
+  if (bias !== undefined) checkLength('bias', bias, C, why);
+  if (out !== undefined) {
+    checkLength('out', out, length, 'the length of x');
+    checkAlias('out', out, [['x', x], ['weight', weight], ['bias', bias]], [x]);
+  }
+  return { x, y: out ?? new Float32Array(length), length, N, C, HW, channelsLast };
+}
+
+/**
+ * Batch normalization. Inference (`training: false`) uses runningMean/runningVar. Training normalizes
+ * with the batch statistics (biased variance) and, when running buffers are given, updates them in place:
+ * `r = (1 - momentum) * r + momentum * stat`, storing the unbiased batch variance (PyTorch). ONNX's
+ * convention is `momentum = 1 - onnxMomentum` with `unbiasedRunningVar: false`.
+ */
+export function batchNorm(x: TensorLike, shape: readonly number[], options?: BatchNormOptions): Float32Array {
+  const k = getKernels();
+  const o = optionsOf(options);
+  const eps = checkEps(o.eps ?? 1e-5);
+  const training = checkBoolean('training', o.training ?? false);
+  const unbiased = checkBoolean('unbiasedRunningVar', o.unbiasedRunningVar ?? true);
+  const momentum = o.momentum ?? 0.1;
+  if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1)) {
+    throw new NormkitError('INVALID_MOMENTUM', `momentum: expected a number in [0, 1], got ${describe(momentum)}`);
+  }
+  const call = channelCall(x, shape, o.layout ?? 'NCHW', o.weight, o.bias, o.out);
+  const { N, C, HW, y, length, channelsLast } = call;
+  const { runningMean, runningVar } = o;
+  const why = `one per channel: C = ${C}`;
+  if (training) {
+    if ((runningMean === undefined) !== (runningVar === undefined)) {
+      throw new NormkitError(
+        'INVALID_OPTION',
+        `runningMean/runningVar: give both or neither, got ${runningMean === undefined ? 'only runningVar' : 'only runningMean'}`,
+      );
+    }
+    if (length > 0 && N * HW === 1) {
+      throw new NormkitError(
+        'BATCH_TOO_SMALL',
+        `x: training needs more than one value per channel (the unbiased variance is undefined), got shape ${describe(shape)}`,
+      );
+    }
+  } else if (runningMean === undefined || runningVar === undefined) {
+    throw new NormkitError(
+      'MISSING_RUNNING_STATS',
+      `${runningMean === undefined ? 'runningMean' : 'runningVar'}: inference (training: false) needs runningMean and runningVar, got undefined`,
+    );
+  }
+  if (runningMean !== undefined) checkLength('runningMean', runningMean, C, why);
+  if (runningVar !== undefined) checkLength('runningVar', runningVar, C, why);
+  const inputs = [['x', x], ['weight', o.weight], ['bias', o.bias], ['runningMean', runningMean], ['runningVar', runningVar]] as const;
+  if (o.out !== undefined) checkAlias('out', o.out, inputs, [x]);
+  if (training) {
+    checkAlias('runningMean', runningMean, [inputs[0], inputs[1], inputs[2], inputs[4]], []);
+    checkAlias('runningVar', runningVar, [inputs[0], inputs[1], inputs[2]], []);
+  }
+  if (length === 0) return result(y);
+
+  beginStaging();
+  const [xRef, yRef] = mainRefs(x, y, length);
+  const wRef = inputRef(o.weight);
+  const bRef = inputRef(o.bias);
+  const work = reserve(k.workspaceBytes(C, 0));
+  if (training) {
+    const rmRef = inOutRef(runningMean);
+    const rvRef = inOutRef(runningVar);
+    commitStaging('batchNorm');
+    k.batchNormTraining(
+      ptr(xRef), ptr(yRef), N, C, HW, ptr(wRef), ptr(bRef), eps, ptr(rmRef), ptr(rvRef), momentum, unbiased,
+      channelsLast, ptr(work),
+    );
+  } else {
+    const rmRef = inputRef(runningMean);
+    const rvRef = inputRef(runningVar);
+    commitStaging('batchNorm');
+    k.batchNormInference(
+      ptr(xRef), ptr(yRef), N, C, HW, ptr(wRef), ptr(bRef), ptr(rmRef), ptr(rvRef), eps, channelsLast, ptr(work),
+    );
+  }
+  finishStaging();
+  return result(y);
+}
+
+function groupNormCall(
+  op: string, x: TensorLike, shape: readonly number[], numGroups: unknown, o: ChannelNormOptions,
+): Float32Array {
+  const k = getKernels();
+  const eps = checkEps(o.eps ?? 1e-5);
+  const call = channelCall(x, shape, o.layout ?? 'NCHW', o.weight, o.bias, o.out);
+  const { N, C, HW, y, length, channelsLast } = call;
+  const G = numGroups ?? C;
+  if (typeof G !== 'number' || !Number.isInteger(G) || G < 1 || C % G !== 0) {
+    throw new NormkitError(
+      'INVALID_GROUPS',
+      `numGroups: expected a positive integer that divides the channel count C = ${C}, got ${describe(numGroups)}`,
+    );
+  }
+  if (length === 0) return result(y);
+  beginStaging();
+  const [xRef, yRef] = mainRefs(x, y, length);
+  const wRef = inputRef(o.weight);
+  const bRef = inputRef(o.bias);
+  const work = reserve(k.workspaceBytes(C, 0));
+  commitStaging(op);
+  k.groupNorm(ptr(xRef), ptr(yRef), N, C, HW, G, ptr(wRef), ptr(bRef), eps, channelsLast, ptr(work));
+  finishStaging();
+  return result(y);
+}
+
+/** Instance normalization: each (sample, channel) over the spatial axes, with per-channel affine. */
+export function instanceNorm(x: TensorLike, shape: readonly number[], options?: ChannelNormOptions): Float32Array {
+  return groupNormCall('instanceNorm', x, shape, undefined, optionsOf(options));
+}
+
+/** Group normalization: each (sample, group of C / numGroups channels), with per-channel affine. */
+export function groupNorm(
+  x: TensorLike, shape: readonly number[], numGroups: number, options?: ChannelNormOptions,
+): Float32Array {
+  if (numGroups === undefined) {
+    throw new NormkitError('INVALID_GROUPS', 'numGroups: expected a positive integer that divides C, got undefined');
+  }
+  return groupNormCall('groupNorm', x, shape, numGroups, optionsOf(options));
+}
+
+/**
+ * Adaptive instance normalization (Huang & Belongie, 2017): each content (sample, channel) is normalized
+ * and takes the standard deviation and mean of the matching style plane, both with biased variance + eps.
+ * The style has the content's channels and batch size, or batch 1 (broadcast); its spatial size is free.
+ */
+export function adaIN(
+  content: TensorLike, contentShape: readonly number[], style: TensorLike, styleShape: readonly number[],
+  options?: AdaINOptions,
+): Float32Array {
+  const k = getKernels();
+  const o = optionsOf(options);
+  const eps = checkEps(o.eps ?? 1e-5);
+  const { N, C, HW, y, length, channelsLast } = channelCall(content, contentShape, o.layout ?? 'NCHW', undefined, undefined, o.out);
+  const styleLength = lengthOf('style', style);
+  checkShape('styleShape', styleShape, styleLength, 'style', 2);
+  const [styleN, styleC, styleHW] = channelDims(styleShape, channelsLast);
+  if (styleShape.length !== contentShape.length || styleC !== C || (styleN !== N && styleN !== 1)) {
+    throw new NormkitError(
+      'STYLE_MISMATCH',
+      `styleShape: expected rank ${contentShape.length} with ${C} channels and batch ${N} or 1 (layout ${channelsLast ? 'NHWC' : 'NCHW'}), got ${describe(styleShape)}`,
+    );
+  }
+  if (length > 0 && styleHW === 0) {
+    throw new NormkitError('STYLE_MISMATCH', `styleShape: the style has no spatial elements to take statistics from, got ${describe(styleShape)}`);
+  }
+  if (o.out !== undefined) checkAlias('out', o.out, [['style', style]], []);
+  if (length === 0) return result(y);
+  beginStaging();
+  const [xRef, yRef] = mainRefs(content, y, length);
+  const sRef = inputRef(style);
+  const work = reserve(k.workspaceBytes(C, styleN));
+  commitStaging('adaIN');
+  k.adaIN(ptr(xRef), ptr(yRef), N, C, HW, ptr(sRef), styleN, styleHW, eps, channelsLast, ptr(work));
+  finishStaging();
+  return result(y);
+}

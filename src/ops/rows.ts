@@ -1,0 +1,110 @@
+// layerNorm and rmsNorm: the group is one row of the trailing axes from `axis` on.
+
+import { NormkitError, describe } from '../errors.js';
+import { getKernels } from '../wasm.js';
+import { beginStaging, commitStaging, finishStaging } from '../memory.js';
+import {
+  optionsOf, lengthOf, checkLength, checkShape, checkEps, checkAlias, inputRef, outputRef, mainRefs, ptr,
+  result,
+} from '../args.js';
+import type { LayerNormOptions, RmsNormOptions, TensorLike } from '../types.js';
+
+/** [rows, n]: the number of groups and the size of each, for the ONNX `axis` of `shape`. */
+function rowsOf(shape: readonly number[], axis: unknown): [number, number] {
+  const rank = shape.length;
+  if (typeof axis !== 'number' || !Number.isInteger(axis) || axis < -rank || axis >= rank) {
+    throw new NormkitError(
+      'INVALID_AXIS',
+      `axis: expected an integer in [${-rank}, ${rank - 1}] for shape ${describe(shape)}, got ${describe(axis)}`,
+    );
+  }
+  const first = axis < 0 ? axis + rank : axis;
+  let rows = 1;
+  let n = 1;
+  for (let i = 0; i < rank; i++) {
+    if (i < first) rows *= shape[i];
+    else n *= shape[i];
+  }
+  return [rows, n];
+}
+
+function normalizeRows(
+  op: string, x: TensorLike, shape: readonly number[], axis: unknown, weight: TensorLike | undefined,
+  bias: TensorLike | undefined, epsIn: unknown, residual: TensorLike | undefined, sumOut: TensorLike | undefined,
+  out: TensorLike | undefined, mean: TensorLike | undefined, invStd: TensorLike | undefined, centered: boolean,
+): Float32Array {
+  const k = getKernels();
+  const length = lengthOf('x', x);
+  checkShape('shape', shape, length, 'x', 1);
+  const [rows, n] = rowsOf(shape, axis);
+  const eps = checkEps(epsIn);
+  const groupWhy = `the product of shape[axis..] = ${n}`;
+  if (weight !== undefined) checkLength('weight', weight, n, groupWhy);
+  if (bias !== undefined) checkLength('bias', bias, n, groupWhy);
+  if (residual !== undefined) checkLength('residual', residual, length, 'the length of x');
+  if (sumOut !== undefined) {
+    if (residual === undefined) {
+      throw new NormkitError('INVALID_OPTION', `sumOut: only meaningful with residual, but residual is ${describe(residual)}`);
+    }
+    checkLength('sumOut', sumOut, length, 'the length of x');
+  }
+  if (out !== undefined) checkLength('out', out, length, 'the length of x');
+  if (mean !== undefined) checkLength('mean', mean, rows, `one value per group: ${rows}`);
+  if (invStd !== undefined) checkLength('invStd', invStd, rows, `one value per group: ${rows}`);
+  if (out !== undefined || sumOut !== undefined || mean !== undefined || invStd !== undefined) {
+    const inputs = [['x', x], ['residual', residual], ['weight', weight], ['bias', bias]] as const;
+    const outputs = [['out', out], ['sumOut', sumOut], ['mean', mean], ['invStd', invStd]] as const;
+    for (let i = 0; i < outputs.length; i++) {
+      const [name, o] = outputs[i];
+      const sameOk = i < 2 ? [x, residual] : [];
+      checkAlias(name, o, [...inputs, ...outputs.slice(i + 1)], sameOk);
+    }
+  }
+
+  const y = out ?? new Float32Array(length);
+  if (length === 0) {
+    // Empty groups have no statistics: their mean and invStd are NaN.
+    if (rows > 0) {
+      if (mean !== undefined) result(mean).fill(NaN);
+      if (invStd !== undefined) result(invStd).fill(NaN);
+    }
+    return result(y);
+  }
+  beginStaging();
+  const [xRef, yRef] = mainRefs(x, y, length);
+  const wRef = inputRef(weight);
+  const bRef = inputRef(bias);
+  const resRef = inputRef(residual);
+  const sumRef = outputRef(sumOut, length);
+  const meanRef = outputRef(mean, rows);
+  const rstdRef = outputRef(invStd, rows);
+  commitStaging(op);
+  k.normalizeRows(
+    ptr(xRef), ptr(yRef), rows, n, ptr(wRef), ptr(bRef), eps, ptr(resRef), ptr(sumRef), ptr(meanRef),
+    ptr(rstdRef), centered,
+  );
+  finishStaging();
+  return result(y);
+}
+
+/**
+ * Layer normalization over the axes `axis..rank-1` (ONNX LayerNormalization; PyTorch's layer_norm with
+ * normalized_shape = shape.slice(axis)). With `residual`, normalizes `x + residual` (SkipLayerNorm) and
+ * writes that sum to `sumOut` when given.
+ */
+export function layerNorm(x: TensorLike, shape: readonly number[], options?: LayerNormOptions): Float32Array {
+  const o = optionsOf(options);
+  return normalizeRows(
+    'layerNorm', x, shape, o.axis ?? -1, o.weight, o.bias, o.eps ?? 1e-5, o.residual, o.sumOut, o.out, o.mean,
+    o.invStd, true,
+  );
+}
+
+/** RMS normalization over the axes `axis..rank-1`: `x / sqrt(mean(x²) + eps) * weight`. */
+export function rmsNorm(x: TensorLike, shape: readonly number[], options?: RmsNormOptions): Float32Array {
+  const o = optionsOf(options);
+  return normalizeRows(
+    'rmsNorm', x, shape, o.axis ?? -1, o.weight, undefined, o.eps ?? 1e-5, o.residual, o.sumOut, o.out,
+    undefined, undefined, false,
+  );
+}
