@@ -2,7 +2,7 @@
 // is written, so a NormkitError leaves wasm memory and the caller's arrays untouched.
 
 import { NormkitError, describe } from './errors.js';
-import { Tensor, heapF32, stage, slotPtr } from './memory.js';
+import { Tensor, heapBufferOf, stage, slotPtr } from './memory.js';
 import type { Layout, TensorLike } from './types.js';
 
 const EMPTY_OPTIONS = Object.freeze({});
@@ -96,48 +96,35 @@ export function channelDims(shape: readonly number[], channelsLast: boolean): [n
 
 // ---- aliasing ----------------------------------------------------------------------------------------
 
-const DISJOINT = 0;
-const SAME = 1;
-const PARTIAL = 2;
-
-function region(a: TensorLike): [ArrayBufferLike, number, number] {
-  if (a instanceof Tensor) return [heapF32().buffer, a.ptr, a.ptr + a.length * 4];
-  return [a.buffer, a.byteOffset, a.byteOffset + a.byteLength];
+function bufferOf(a: TensorLike): ArrayBufferLike {
+  return a instanceof Tensor ? heapBufferOf() : a.buffer;
 }
 
-function relation(a: TensorLike, b: TensorLike): number {
-  if (a === b) return SAME;
-  const [ba, sa, ea] = region(a);
-  const [bb, sb, eb] = region(b);
-  if (ba !== bb || ea <= sb || eb <= sa || sa === ea || sb === eb) return DISJOINT;
-  return sa === sb && ea === eb ? SAME : PARTIAL;
+function startOf(a: TensorLike): number {
+  return a instanceof Tensor ? a.ptr : a.byteOffset;
 }
 
 /**
- * Refuses an output that overlaps another argument, unless it is exactly one of `sameOk` (in-place work
- * the kernel supports). Outputs are written while inputs are read, so any other overlap would be a race.
+ * Refuses an output that overlaps another argument, unless `sameOk` and both are exactly the same memory
+ * (in-place work the kernel supports). Outputs are written while inputs are read, so any other overlap
+ * would be a race.
  */
-export function checkAlias(
-  outName: string, out: TensorLike | undefined, others: ReadonlyArray<readonly [string, TensorLike | undefined]>,
-  sameOk: ReadonlyArray<TensorLike | undefined>,
+export function checkOverlap(
+  outName: string, out: TensorLike | undefined, name: string, other: TensorLike | undefined, sameOk: boolean,
 ): void {
-  if (out === undefined) return;
-  for (const [name, other] of others) {
-    if (other === undefined || other === out) {
-      if (other !== undefined && !sameOk.includes(other)) throw aliasError(outName, name, 'is');
-      continue;
-    }
-    const rel = relation(out, other);
-    if (rel === DISJOINT) continue;
-    if (rel === SAME && sameOk.includes(other)) continue;
-    throw aliasError(outName, name, rel === SAME ? 'is a view of the same memory as' : 'overlaps');
-  }
-}
-
-function aliasError(outName: string, name: string, how: string): NormkitError {
-  return new NormkitError(
+  if (out === undefined || other === undefined || out.length === 0 || other.length === 0) return;
+  const tensors = out instanceof Tensor && other instanceof Tensor;
+  if (!tensors && out !== other && bufferOf(out) !== bufferOf(other)) return;
+  const so = startOf(out);
+  const eo = so + out.length * 4;
+  const s = startOf(other);
+  const e = s + other.length * 4;
+  if (eo <= s || e <= so) return;
+  const same = so === s && eo === e;
+  if (same && sameOk) return;
+  throw new NormkitError(
     'ALIASING',
-    `${outName}: expected memory separate from ${name}, but it ${how} ${name}` +
+    `${outName}: expected memory separate from ${name}, but it ${same ? 'is the same memory as' : 'overlaps'} ${name}` +
       ' (only out = x, and for layerNorm/rmsNorm out or sumOut = residual, may share memory)',
   );
 }
@@ -167,15 +154,27 @@ export function outputRef(a: TensorLike | undefined, length: number): number {
   return -(stage(null, a, length) + 1);
 }
 
+let lastOutRef = 0;
+
 /**
  * The main input x and output y together: when both go through scratch, y is computed in place over
- * the staged x, which halves the scratch and the cache footprint. Returns [xRef, yRef].
+ * the staged x, which halves the scratch and the cache footprint. Returns x's ref; y's is then
+ * {@link mainOutRef} (two results without allocating a tuple per call).
  */
-export function mainRefs(x: TensorLike, y: TensorLike, length: number): [number, number] {
-  if (y instanceof Tensor) return [inputRef(x), y.ptr];
-  if (x instanceof Tensor) return [x.ptr, outputRef(y, length)];
-  const slot = -(stage(x, y, length) + 1);
-  return [slot, slot];
+export function mainRefs(x: TensorLike, y: TensorLike, length: number): number {
+  if (y instanceof Tensor) {
+    lastOutRef = y.ptr;
+    return inputRef(x);
+  }
+  if (x instanceof Tensor) {
+    lastOutRef = outputRef(y, length);
+    return x.ptr;
+  }
+  return (lastOutRef = -(stage(x, y, length) + 1));
+}
+
+export function mainOutRef(): number {
+  return lastOutRef;
 }
 
 export function ptr(ref: number): number {

@@ -15,6 +15,10 @@ const ALIGN = 64; // cache-line alignment keeps SIMD loads from splitting lines
 let memory: WebAssembly.Memory;
 /** A Float32Array over the whole linear memory; replaced whenever the memory grows. */
 let heap: Float32Array;
+/** heap.buffer, kept apart: the getter on a wasm memory's view is slow enough to show in small calls. */
+let heapBuffer: ArrayBuffer;
+/** Counts memory growths, so that cached views know when they went stale. */
+let generation = 0;
 let heapEnd = 0;
 /** Free blocks, sorted by address, as parallel arrays of start and size. */
 const freeStart: number[] = [];
@@ -24,14 +28,20 @@ const live = new Map<number, number>();
 
 whenReady((k: Kernels) => {
   memory = k.memory;
-  heap = new Float32Array(memory.buffer);
+  refreshHeap();
   const base = align(k.heapBase());
-  heapEnd = memory.buffer.byteLength;
   if (heapEnd > base) {
     freeStart.push(base);
     freeSize.push(heapEnd - base);
   }
 });
+
+function refreshHeap(): void {
+  heapBuffer = memory.buffer;
+  heap = new Float32Array(heapBuffer);
+  heapEnd = heapBuffer.byteLength;
+  generation++;
+}
 
 function align(bytes: number): number {
   return Math.ceil(bytes / ALIGN) * ALIGN;
@@ -80,8 +90,7 @@ function grow(bytes: number, what: string): void {
     }
   }
   const start = heapEnd;
-  heapEnd = memory.buffer.byteLength;
-  heap = new Float32Array(memory.buffer);
+  refreshHeap();
   release(start, heapEnd - start);
 }
 
@@ -123,6 +132,11 @@ export function heapF32(): Float32Array {
   return heap;
 }
 
+/** The current buffer of linear memory. */
+export function heapBufferOf(): ArrayBuffer {
+  return heapBuffer;
+}
+
 /** Bytes of linear memory and bytes currently allocated, for diagnostics and leak tests. */
 export function memoryStats(): { memoryBytes: number; allocatedBytes: number; blocks: number } {
   getKernels();
@@ -140,6 +154,7 @@ export class Tensor {
   ptr: number;
   readonly length: number;
   #view: Float32Array | undefined;
+  #viewGeneration = 0;
   #freed = false;
 
   /** @internal Use {@link tensor}. */
@@ -158,8 +173,9 @@ export class Tensor {
   get array(): Float32Array {
     if (this.#freed) throw freedError();
     let v = this.#view;
-    if (v === undefined || v.buffer !== heap.buffer) {
-      v = this.#view = new Float32Array(heap.buffer, this.ptr, this.length);
+    if (v === undefined || this.#viewGeneration !== generation) {
+      v = this.#view = new Float32Array(heapBuffer, this.ptr, this.length);
+      this.#viewGeneration = generation;
     }
     return v;
   }

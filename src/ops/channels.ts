@@ -4,8 +4,8 @@ import { NormkitError, describe } from '../errors.js';
 import { getKernels } from '../wasm.js';
 import { beginStaging, commitStaging, finishStaging, reserve } from '../memory.js';
 import {
-  optionsOf, lengthOf, checkLength, checkShape, checkEps, checkLayout, checkBoolean, channelDims, checkAlias,
-  inputRef, inOutRef, mainRefs, ptr, result,
+  optionsOf, lengthOf, checkLength, checkShape, checkEps, checkLayout, checkBoolean, channelDims, checkOverlap,
+  inputRef, inOutRef, mainRefs, mainOutRef, ptr, result,
 } from '../args.js';
 import type { AdaINOptions, BatchNormOptions, ChannelNormOptions, TensorLike } from '../types.js';
 
@@ -33,7 +33,9 @@ function channelCall(
   if (bias !== undefined) checkLength('bias', bias, C, why);
   if (out !== undefined) {
     checkLength('out', out, length, 'the length of x');
-    checkAlias('out', out, [['x', x], ['weight', weight], ['bias', bias]], [x]);
+    checkOverlap('out', out, 'x', x, true);
+    checkOverlap('out', out, 'weight', weight, false);
+    checkOverlap('out', out, 'bias', bias, false);
   }
   return { x, y: out ?? new Float32Array(length), length, N, C, HW, channelsLast };
 }
@@ -79,16 +81,22 @@ export function batchNorm(x: TensorLike, shape: readonly number[], options?: Bat
   }
   if (runningMean !== undefined) checkLength('runningMean', runningMean, C, why);
   if (runningVar !== undefined) checkLength('runningVar', runningVar, C, why);
-  const inputs = [['x', x], ['weight', o.weight], ['bias', o.bias], ['runningMean', runningMean], ['runningVar', runningVar]] as const;
-  if (o.out !== undefined) checkAlias('out', o.out, inputs, [x]);
-  if (training) {
-    checkAlias('runningMean', runningMean, [inputs[0], inputs[1], inputs[2], inputs[4]], []);
-    checkAlias('runningVar', runningVar, [inputs[0], inputs[1], inputs[2]], []);
+  checkOverlap('out', o.out, 'runningMean', runningMean, false);
+  checkOverlap('out', o.out, 'runningVar', runningVar, false);
+  // Training updates the running statistics in place: they are outputs too.
+  if (training && runningMean !== undefined) {
+    checkOverlap('runningMean', runningMean, 'runningVar', runningVar, false);
+    for (const [name, stat] of [['runningMean', runningMean], ['runningVar', runningVar]] as const) {
+      checkOverlap(name, stat, 'x', x, false);
+      checkOverlap(name, stat, 'weight', o.weight, false);
+      checkOverlap(name, stat, 'bias', o.bias, false);
+    }
   }
   if (length === 0) return result(y);
 
   beginStaging();
-  const [xRef, yRef] = mainRefs(x, y, length);
+  const xRef = mainRefs(x, y, length);
+  const yRef = mainOutRef();
   const wRef = inputRef(o.weight);
   const bRef = inputRef(o.bias);
   const work = reserve(k.workspaceBytes(C, 0));
@@ -128,7 +136,8 @@ function groupNormCall(
   }
   if (length === 0) return result(y);
   beginStaging();
-  const [xRef, yRef] = mainRefs(x, y, length);
+  const xRef = mainRefs(x, y, length);
+  const yRef = mainOutRef();
   const wRef = inputRef(o.weight);
   const bRef = inputRef(o.bias);
   const work = reserve(k.workspaceBytes(C, 0));
@@ -178,10 +187,11 @@ export function adaIN(
   if (length > 0 && styleHW === 0) {
     throw new NormkitError('STYLE_MISMATCH', `styleShape: the style has no spatial elements to take statistics from, got ${describe(styleShape)}`);
   }
-  if (o.out !== undefined) checkAlias('out', o.out, [['style', style]], []);
+  checkOverlap('out', o.out, 'style', style, false);
   if (length === 0) return result(y);
   beginStaging();
-  const [xRef, yRef] = mainRefs(content, y, length);
+  const xRef = mainRefs(content, y, length);
+  const yRef = mainOutRef();
   const sRef = inputRef(style);
   const work = reserve(k.workspaceBytes(C, styleN));
   commitStaging('adaIN');

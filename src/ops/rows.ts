@@ -4,13 +4,13 @@ import { NormkitError, describe } from '../errors.js';
 import { getKernels } from '../wasm.js';
 import { beginStaging, commitStaging, finishStaging } from '../memory.js';
 import {
-  optionsOf, lengthOf, checkLength, checkShape, checkEps, checkAlias, inputRef, outputRef, mainRefs, ptr,
+  optionsOf, lengthOf, checkLength, checkShape, checkEps, checkOverlap, inputRef, outputRef, mainRefs, mainOutRef, ptr,
   result,
 } from '../args.js';
 import type { LayerNormOptions, RmsNormOptions, TensorLike } from '../types.js';
 
-/** [rows, n]: the number of groups and the size of each, for the ONNX `axis` of `shape`. */
-function rowsOf(shape: readonly number[], axis: unknown): [number, number] {
+/** The first normalized axis, from the ONNX `axis` of `shape`. */
+function firstAxis(shape: readonly number[], axis: unknown): number {
   const rank = shape.length;
   if (typeof axis !== 'number' || !Number.isInteger(axis) || axis < -rank || axis >= rank) {
     throw new NormkitError(
@@ -18,14 +18,7 @@ function rowsOf(shape: readonly number[], axis: unknown): [number, number] {
       `axis: expected an integer in [${-rank}, ${rank - 1}] for shape ${describe(shape)}, got ${describe(axis)}`,
     );
   }
-  const first = axis < 0 ? axis + rank : axis;
-  let rows = 1;
-  let n = 1;
-  for (let i = 0; i < rank; i++) {
-    if (i < first) rows *= shape[i];
-    else n *= shape[i];
-  }
-  return [rows, n];
+  return axis < 0 ? axis + rank : axis;
 }
 
 function normalizeRows(
@@ -36,7 +29,13 @@ function normalizeRows(
   const k = getKernels();
   const length = lengthOf('x', x);
   checkShape('shape', shape, length, 'x', 1);
-  const [rows, n] = rowsOf(shape, axis);
+  const first = firstAxis(shape, axis);
+  let rows = 1;
+  let n = 1;
+  for (let i = 0; i < shape.length; i++) {
+    if (i < first) rows *= shape[i];
+    else n *= shape[i];
+  }
   const eps = checkEps(epsIn);
   const groupWhy = `the product of shape[axis..] = ${n}`;
   if (weight !== undefined) checkLength('weight', weight, n, groupWhy);
@@ -51,16 +50,32 @@ function normalizeRows(
   if (out !== undefined) checkLength('out', out, length, 'the length of x');
   if (mean !== undefined) checkLength('mean', mean, rows, `one value per group: ${rows}`);
   if (invStd !== undefined) checkLength('invStd', invStd, rows, `one value per group: ${rows}`);
-  if (out !== undefined || sumOut !== undefined || mean !== undefined || invStd !== undefined) {
-    const inputs = [['x', x], ['residual', residual], ['weight', weight], ['bias', bias]] as const;
-    const outputs = [['out', out], ['sumOut', sumOut], ['mean', mean], ['invStd', invStd]] as const;
-    for (let i = 0; i < outputs.length; i++) {
-      const [name, o] = outputs[i];
-      const sameOk = i < 2 ? [x, residual] : [];
-      checkAlias(name, o, [...inputs, ...outputs.slice(i + 1)], sameOk);
-    }
+  if (out !== undefined) {
+    checkOverlap('out', out, 'x', x, true);
+    checkOverlap('out', out, 'residual', residual, true);
+    checkOverlap('out', out, 'weight', weight, false);
+    checkOverlap('out', out, 'bias', bias, false);
+    checkOverlap('out', out, 'sumOut', sumOut, false);
+    checkOverlap('out', out, 'mean', mean, false);
+    checkOverlap('out', out, 'invStd', invStd, false);
   }
-
+  if (sumOut !== undefined) {
+    checkOverlap('sumOut', sumOut, 'x', x, true);
+    checkOverlap('sumOut', sumOut, 'residual', residual, true);
+    checkOverlap('sumOut', sumOut, 'weight', weight, false);
+    checkOverlap('sumOut', sumOut, 'bias', bias, false);
+    checkOverlap('sumOut', sumOut, 'mean', mean, false);
+    checkOverlap('sumOut', sumOut, 'invStd', invStd, false);
+  }
+  if (mean !== undefined || invStd !== undefined) {
+    for (const [name, stat] of [['mean', mean], ['invStd', invStd]] as const) {
+      checkOverlap(name, stat, 'x', x, false);
+      checkOverlap(name, stat, 'residual', residual, false);
+      checkOverlap(name, stat, 'weight', weight, false);
+      checkOverlap(name, stat, 'bias', bias, false);
+    }
+    checkOverlap('mean', mean, 'invStd', invStd, false);
+  }
   const y = out ?? new Float32Array(length);
   if (length === 0) {
     // Empty groups have no statistics: their mean and invStd are NaN.
@@ -71,7 +86,8 @@ function normalizeRows(
     return result(y);
   }
   beginStaging();
-  const [xRef, yRef] = mainRefs(x, y, length);
+  const xRef = mainRefs(x, y, length);
+  const yRef = mainOutRef();
   const wRef = inputRef(weight);
   const bRef = inputRef(bias);
   const resRef = inputRef(residual);
