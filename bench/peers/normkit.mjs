@@ -1,0 +1,111 @@
+// normkit in its three calling styles: copy mode with a preallocated `out`, copy mode returning a fresh
+// array per call, and zero-copy with every argument a Tensor living in wasm memory.
+import * as nk from '../../dist/index.js';
+import { SETTINGS } from '../cases.mjs';
+
+/** The op's call for the given arguments (Float32Arrays or Tensors); `out` omitted when undefined. */
+function caller(c, a) {
+  const { eps, momentum } = SETTINGS;
+  const { layout } = a;
+  const affine = { weight: a.weight, bias: a.bias, eps, out: a.out };
+  switch (c.kind) {
+    case 'layernorm':
+      return () => nk.layerNorm(a.x, a.shape, affine);
+    case 'skiplayernorm':
+      return () => nk.layerNorm(a.x, a.shape, { ...affine, residual: a.residual });
+    case 'rmsnorm':
+      return () => nk.rmsNorm(a.x, a.shape, { weight: a.weight, eps, out: a.out });
+    case 'batchnorm': {
+      const opts = { ...affine, layout, runningMean: a.runningMean, runningVar: a.runningVar };
+      return () => nk.batchNorm(a.x, a.shape, opts);
+    }
+    case 'batchnorm-train': {
+      const opts = { ...affine, layout, runningMean: a.runningMean, runningVar: a.runningVar, training: true, momentum };
+      return () => {
+        // Restart from the same running statistics so every call does (and checks) the same update.
+        a.resetStats();
+        return nk.batchNorm(a.x, a.shape, opts);
+      };
+    }
+    case 'instancenorm':
+      return () => nk.instanceNorm(a.x, a.shape, { ...affine, layout });
+    case 'groupnorm':
+      return () => nk.groupNorm(a.x, a.shape, c.groups, { ...affine, layout });
+    case 'adain':
+      return () => nk.adaIN(a.x, a.shape, a.style, a.styleShape, { layout, eps, out: a.out });
+    default:
+      throw new Error(`normkit peer: no call for ${c.kind}`);
+  }
+}
+
+const TENSOR_INPUTS = ['x', 'weight', 'bias', 'residual', 'style', 'runningMean', 'runningVar'];
+
+function copyMode(withOut) {
+  return (c, inp) => {
+    const a = { ...inp };
+    if (inp.runningMean) {
+      a.runningMean = inp.runningMean.slice();
+      a.runningVar = inp.runningVar.slice();
+      a.resetStats = () => {
+        a.runningMean.set(inp.runningMean);
+        a.runningVar.set(inp.runningVar);
+      };
+    }
+    if (withOut) a.out = new Float32Array(inp.x.length);
+    const call = caller(c, a);
+    let y;
+    return {
+      run: () => {
+        y = call();
+      },
+      isAsync: false,
+      read: () => ({ y, runningMean: a.runningMean, runningVar: a.runningVar }),
+    };
+  };
+}
+
+function zeroCopy(c, inp) {
+  const a = { ...inp };
+  const owned = [];
+  for (const key of TENSOR_INPUTS) {
+    if (inp[key]) owned.push((a[key] = nk.tensor(inp[key])));
+  }
+  owned.push((a.out = nk.tensor(inp.x.length)));
+  if (inp.runningMean) {
+    a.resetStats = () => {
+      a.runningMean.array.set(inp.runningMean);
+      a.runningVar.array.set(inp.runningVar);
+    };
+  }
+  const call = caller(c, a);
+  return {
+    run: call,
+    isAsync: false,
+    read: () => ({ y: a.out.array, runningMean: a.runningMean?.array, runningVar: a.runningVar?.array }),
+    dispose: () => owned.forEach((t) => t.free()),
+  };
+}
+
+export async function create() {
+  await nk.ready();
+  return [
+    {
+      id: 'normkit-copy',
+      label: 'normkit copy mode: Float32Array in, preallocated `out`',
+      info: {},
+      prepare: copyMode(true),
+    },
+    {
+      id: 'normkit-alloc',
+      label: 'normkit copy mode without `out`: a new Float32Array per call',
+      info: {},
+      prepare: copyMode(false),
+    },
+    {
+      id: 'normkit-zc',
+      label: 'normkit zero-copy: every argument a Tensor in wasm memory, `out` a Tensor',
+      info: {},
+      prepare: zeroCopy,
+    },
+  ];
+}

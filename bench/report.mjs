@@ -1,0 +1,312 @@
+// Turns the per-pass results into the published tables: times, speed-ups, accuracy and the targets.
+import { elements, trafficFloats, TOLERANCE } from './cases.mjs';
+
+export const IMPL_ORDER = ['normkit-copy', 'normkit-alloc', 'normkit-zc', 'js', 'ort-web', 'ort-node', 'tfjs', 'roofline'];
+/** The peers normkit is compared against, in table order. */
+const PEERS = ['js', 'ort-web', 'ort-node', 'tfjs'];
+const WASM_JS_PEERS = ['js', 'ort-web', 'tfjs'];
+/** Pass medians further apart than this are flagged. */
+const UNSTABLE = 1.25;
+const MIB = 2 ** 20;
+
+const SHORT = {
+  'normkit-copy': 'normkit copy',
+  'normkit-alloc': 'normkit alloc',
+  'normkit-zc': 'normkit zero-copy',
+  js: 'plain JS',
+  'ort-web': 'ort-web',
+  'ort-node': 'ort-node',
+  tfjs: 'tfjs-wasm',
+  roofline: 'roofline',
+};
+
+/** Best (lowest) median over passes; a wrong or failing pass makes the whole entry wrong or failing. */
+function merge(rows) {
+  const ok = rows.filter((r) => r.status === 'ok');
+  const worstErr = Math.max(...rows.map((r) => (r.err === undefined ? 0 : r.err)));
+  const entry = { err: rows.some((r) => r.err !== undefined) ? worstErr : undefined, layout: rows[0].layout };
+  const bad = rows.find((r) => r.status === 'wrong') ?? rows.find((r) => r.status === 'error');
+  if (bad) return { ...entry, status: bad.status, message: bad.message };
+  const medians = ok.map((r) => r.medianUs);
+  const best = ok.reduce((a, r) => (r.medianUs < a.medianUs ? r : a));
+  return {
+    ...entry,
+    status: 'ok',
+    medianUs: best.medianUs,
+    batch: best.batch,
+    samples: best.samples,
+    passMediansUs: medians,
+    spread: Math.max(...medians) / Math.min(...medians),
+  };
+}
+
+/** `{ [caseId]: { [implId]: entry } }` with GB/s and the roofline ratio filled in. */
+export function summarize(cases, results) {
+  const table = {};
+  for (const c of cases) {
+    const row = (table[c.id] = {});
+    for (const id of IMPL_ORDER) {
+      const rows = results.filter((r) => r.case === c.id && r.impl === id);
+      if (rows.length) row[id] = merge(rows);
+    }
+    const roof = row.roofline?.status === 'ok' ? row.roofline.medianUs : undefined;
+    for (const e of Object.values(row)) {
+      if (e.status !== 'ok') continue;
+      e.gbps = (trafficFloats(c) * 4) / (e.medianUs * 1e3);
+      if (roof) e.xRoofline = e.medianUs / roof;
+    }
+  }
+  return table;
+}
+
+const ok = (e) => e?.status === 'ok';
+/** How many times faster `fast` is than `slow` (both must have been timed). */
+const speedup = (slow, fast) => (ok(slow) && ok(fast) ? slow.medianUs / fast.medianUs : undefined);
+
+function fmtUs(us) {
+  if (us >= 100) return us.toFixed(0);
+  if (us >= 10) return us.toFixed(1);
+  if (us >= 1) return us.toFixed(2);
+  return us.toFixed(3);
+}
+const fmtX = (x) => (x === undefined ? '–' : `${x >= 10 ? x.toFixed(1) : x.toFixed(2)}×`);
+const fmtErr = (e) => (e === undefined ? '–' : e === Infinity ? 'NaN/Inf' : e.toExponential(1));
+const dagger = (e) => (e.spread > UNSTABLE ? ' †' : '');
+
+function statusCell(e) {
+  if (!e) return '–';
+  if (e.status === 'wrong') return `**WRONG** (${fmtErr(e.err)})`;
+  if (e.status === 'error') return 'error';
+  return null;
+}
+
+function mdTable(head, rows, align) {
+  const line = (cells) => `| ${cells.join(' | ')} |`;
+  return [line(head), line(align ?? head.map((_, k) => (k === 0 ? '---' : '---:'))), ...rows.map(line)].join('\n');
+}
+
+function timesTable(cases, table, impls) {
+  return mdTable(
+    ['case', ...impls.map((id) => SHORT[id])],
+    cases.map((c) => [
+      c.id,
+      ...impls.map((id) => {
+        const e = table[c.id][id];
+        return statusCell(e) ?? `${fmtUs(e.medianUs)} µs · ${e.gbps.toFixed(e.gbps >= 10 ? 1 : 2)} GB/s${dagger(e)}`;
+      }),
+    ]),
+  );
+}
+
+function speedupTable(cases, table) {
+  const modes = [
+    ['normkit-copy', 'copy'],
+    ['normkit-zc', 'zero-copy'],
+  ];
+  const head = ['case'];
+  for (const [, name] of modes) for (const p of PEERS) head.push(`${name} vs ${SHORT[p]}`);
+  head.push('copy ×roofline', 'alloc ×roofline', 'zero-copy ×roofline');
+  const rows = cases.map((c) => {
+    const r = table[c.id];
+    const cells = [c.id];
+    for (const [id] of modes) for (const p of PEERS) cells.push(fmtX(speedup(r[p], r[id])));
+    for (const id of ['normkit-copy', 'normkit-alloc', 'normkit-zc']) cells.push(fmtX(r[id]?.xRoofline));
+    return cells;
+  });
+  return mdTable(head, rows);
+}
+
+function accuracyTable(cases, table, impls) {
+  const checked = impls.filter((id) => id !== 'roofline');
+  return mdTable(
+    ['case', ...checked.map((id) => SHORT[id])],
+    cases.map((c) => [
+      c.id,
+      ...checked.map((id) => {
+        const e = table[c.id][id];
+        if (!e) return '–';
+        const layout = e.layout !== c.layout ? ` (${e.layout})` : '';
+        return e.status === 'wrong' ? `**${fmtErr(e.err)}**${layout}` : `${fmtErr(e.err)}${layout}`;
+      }),
+    ]),
+  );
+}
+
+/**
+ * Each target: which cases it applies to, the figure, and the bar. A target whose normkit side failed is a
+ * MISS; one whose peer was not timed is not counted.
+ */
+const TARGETS = [
+  {
+    name: 'zero-copy vs ort-node',
+    bar: 'speed-up ≥ 1.0×',
+    value: (r) => speedup(r['ort-node'], r['normkit-zc']),
+    pass: (v) => v >= 1,
+    mine: 'normkit-zc',
+    peer: 'ort-node',
+  },
+  {
+    name: 'zero-copy ×roofline (x ≥ 1 MiB)',
+    bar: '≤ 1.5×',
+    applies: (c) => elements(c.shape) * 4 >= MIB,
+    value: (r) => r['normkit-zc']?.xRoofline,
+    pass: (v) => v <= 1.5,
+    mine: 'normkit-zc',
+    peer: 'roofline',
+  },
+  ...WASM_JS_PEERS.map((p) => ({
+    name: `copy vs ${SHORT[p]}`,
+    bar: 'speed-up ≥ 1.5×, geomean ≥ 3×',
+    value: (r) => speedup(r[p], r['normkit-copy']),
+    pass: (v) => v >= 1.5,
+    geomean: 3,
+    mine: 'normkit-copy',
+    peer: p,
+  })),
+  {
+    name: 'copy vs ort-node',
+    bar: 'speed-up ≥ 0.9×',
+    value: (r) => speedup(r['ort-node'], r['normkit-copy']),
+    pass: (v) => v >= 0.9,
+    mine: 'normkit-copy',
+    peer: 'ort-node',
+  },
+  {
+    name: 'copy on layernorm [1,1,768]',
+    bar: '< 1 µs',
+    applies: (c) => c.kind === 'layernorm' && c.shape.join(',') === '1,1,768',
+    value: (r) => (ok(r['normkit-copy']) ? r['normkit-copy'].medianUs : undefined),
+    pass: (v) => v < 1,
+    format: (v) => `${fmtUs(v)} µs`,
+    mine: 'normkit-copy',
+  },
+];
+
+/** Per target and case: `{ value, pass }`, `{ pass: false }` when normkit failed, or undefined (not counted). */
+export function evaluateTargets(cases, table) {
+  return TARGETS.map((t) => {
+    const verdicts = {};
+    for (const c of cases) {
+      if (t.applies && !t.applies(c)) continue;
+      const r = table[c.id];
+      if (r[t.mine] && !ok(r[t.mine])) verdicts[c.id] = { pass: false, failed: r[t.mine].status };
+      else {
+        const value = t.value(r);
+        if (value !== undefined) verdicts[c.id] = { value, pass: t.pass(value) };
+      }
+    }
+    const values = Object.values(verdicts).filter((v) => v.value !== undefined);
+    const geomean =
+      t.geomean && values.length ? Math.exp(values.reduce((a, v) => a + Math.log(v.value), 0) / values.length) : undefined;
+    return {
+      name: t.name,
+      bar: t.bar,
+      verdicts,
+      geomean,
+      geomeanPass: geomean === undefined ? undefined : geomean >= t.geomean,
+      format: t.format ?? fmtX,
+    };
+  });
+}
+
+function targetsSection(cases, targets) {
+  const cell = (t, id) => {
+    const v = t.verdicts[id];
+    if (!v) return '–';
+    if (v.failed) return `MISS (normkit ${v.failed})`;
+    return `${t.format(v.value)} ${v.pass ? 'PASS' : '**MISS**'}`;
+  };
+  const table = mdTable(
+    ['case', ...targets.map((t) => `${t.name} (${t.bar})`)],
+    cases.map((c) => [c.id, ...targets.map((t) => cell(t, c.id))]),
+  );
+  const lines = targets.map((t) => {
+    const entries = Object.entries(t.verdicts);
+    const misses = entries.filter(([, v]) => !v.pass);
+    const missText = misses.map(([id, v]) => `${id} ${v.failed ? `normkit ${v.failed}` : t.format(v.value)}`).join('; ');
+    if (entries.length === 0) return `- n/a ${t.name} (${t.bar}): no case measured`;
+    let line = `- **${misses.length ? 'MISS' : 'PASS'}** ${t.name} (${t.bar}): ${entries.length - misses.length}/${entries.length} pass`;
+    if (misses.length) line += ` — misses: ${missText}`;
+    if (t.geomean !== undefined) line += `; geomean ${fmtX(t.geomean)} **${t.geomeanPass ? 'PASS' : 'MISS'}**`;
+    return line;
+  });
+  return `${table}\n\n${lines.join('\n')}`;
+}
+
+function stabilitySection(cases, table) {
+  const lines = [];
+  for (const c of cases) {
+    for (const [id, e] of Object.entries(table[c.id])) {
+      if (e.spread > UNSTABLE) {
+        lines.push(`- ${SHORT[id]} ${c.id}: ${e.passMediansUs.map(fmtUs).join(' / ')} µs (×${e.spread.toFixed(2)})`);
+      }
+    }
+  }
+  return lines.length ? lines.join('\n') : 'All pass medians within 25 %.';
+}
+
+function problemsSection(cases, table, familyErrors) {
+  const lines = familyErrors.map((f) => `- ${f.family}: could not start — ${f.message}`);
+  for (const c of cases) {
+    for (const [id, e] of Object.entries(table[c.id])) {
+      if (e.status === 'error') lines.push(`- ${SHORT[id]} ${c.id}: error — ${e.message}`);
+      if (e.status === 'wrong') lines.push(`- ${SHORT[id]} ${c.id}: WRONG, max error ${fmtErr(e.err)} > ${TOLERANCE} (not timed)`);
+    }
+  }
+  return lines.length ? lines.join('\n') : 'none';
+}
+
+/** Before the run nothing of ours is running; during it, the benchmark itself keeps one core busy. */
+const busy = ([start, end], cores) => start > cores / 2 || end > cores;
+
+/** The whole report as markdown (also what the terminal shows). */
+export function renderMarkdown({ cases, table, targets, impls, env, settings, familyErrors, startedAt, load, wallSeconds, argv }) {
+  const present = IMPL_ORDER.filter((id) => cases.some((c) => table[c.id][id]));
+  const versions = Object.entries(env.packages)
+    .map(([p, v]) => `${p} ${v}`)
+    .join(', ');
+  const implLines = present.map((id) => {
+    const m = impls[id];
+    const info = m && Object.keys(m.info).length ? `<br>init ${m.initMs.toFixed(0)} ms: \`${JSON.stringify(m.info)}\`` : '';
+    return `- **${SHORT[id]}** — ${m?.label ?? id}${info}`;
+  });
+  return `# normkit benchmark
+
+Generated by \`node bench/run.mjs${argv.length ? ` ${argv.join(' ')}` : ''}\` on ${startedAt} (wall time ${wallSeconds.toFixed(0)} s).
+
+- Machine: ${env.cpu}, ${env.cores} logical cores, ${env.memoryGiB} GiB, ${env.os}; 1-minute load average ${load.map((l) => l.toFixed(1)).join(' at start, ')} at the end${busy(load, env.cores) ? ' (**busy**: other processes preempt long calls and inflate their medians)' : ''}
+- Node ${env.node}; normkit ${env.normkit}; ${versions}
+- Method: tinybench, per task ${settings.warmupTime} ms warm-up then ${settings.time} ms (at least 8 samples); calls batched so one sample lasts ≥ 50 µs. Reported: **median µs per call**, best of ${settings.passes} pass(es); each pass starts a fresh Node process per peer family (normkit + plain JS + roofline share one). **†** = pass medians differ by more than 25 %.
+- Inputs (float32, seeded): x ~ U(-2, 3), weight ~ U(0.5, 1.5), bias ~ U(-0.5, 0.5), eps 1e-5; batch-norm running mean ~ U(0, 1), var ~ U(1.5, 2.5), momentum 0.1 (ONNX 0.9); AdaIN style ~ U(-1, 4). Training calls restart from the same running statistics.
+- GB/s = (run-time inputs read once + output written once) × 4 B / median: 2 tensors, 3 with a residual, content + style + output for AdaIN. Weights and statistics are not counted. **×roofline** = median / median of \`Float32Array.prototype.set\` moving the same bytes.
+- Correctness: before timing, each output (and the updated running statistics where the peer follows PyTorch's convention) is compared with normkit's float64 reference; error = max |y − ref| / max(1, |ref|); above ${TOLERANCE} the implementation is reported WRONG and not timed. Peers fed another layout (shown in the accuracy table) are compared in that layout.
+
+## Implementations
+
+${implLines.join('\n')}
+
+## Median per call
+
+${timesTable(cases, table, present)}
+
+## Speed-up of normkit (peer time / normkit time) and ratio to the roofline
+
+${speedupTable(cases, table)}
+
+## Targets
+
+${targetsSection(cases, targets)}
+
+## Accuracy: max error against the float64 reference
+
+${accuracyTable(cases, table, present)}
+
+## Stability
+
+${stabilitySection(cases, table)}
+
+## Errors
+
+${problemsSection(cases, table, familyErrors)}
+`;
+}

@@ -1,0 +1,82 @@
+// One process per peer family and pass: builds the inputs and the float64 reference, checks every
+// implementation's output, and times only the ones that are right. Talks to run.mjs over IPC.
+import { CASES, TOLERANCE, inLayout, makeInputs, maxError, referenceOutputs } from './cases.mjs';
+import { measure } from './measure.mjs';
+
+const FAMILIES = {
+  normkit: () => import('./peers/normkit.mjs').then((m) => m.create()),
+  js: () => import('./peers/js.mjs').then((m) => m.create()),
+  roofline: () => import('./peers/roofline.mjs').then((m) => m.create()),
+  'ort-node': () => import('./peers/ort.mjs').then((m) => m.createNode()),
+  'ort-web': () => import('./peers/ort.mjs').then((m) => m.createWeb()),
+  tfjs: () => import('./peers/tfjs.mjs').then((m) => m.create()),
+};
+
+const send = (msg) => new Promise((resolve) => process.send(msg, resolve));
+const message = (e) => String(e?.message ?? e).split('\n')[0].slice(0, 300);
+
+/** Worst error over y and, where the reference has them, the updated running statistics. */
+function check(out, ref) {
+  let err = maxError(out?.y, ref.y);
+  for (const key of ['runningMean', 'runningVar']) {
+    if (ref[key] && out?.[key] !== undefined) err = Math.max(err, maxError(out[key], ref[key]));
+  }
+  return err;
+}
+
+async function runCase(impl, c, inputs, ref, budget) {
+  const layout = impl.layout?.(c) ?? c.layout;
+  const own = layout === c.layout ? { inputs, ref } : inLayout(inputs, ref, layout);
+  const row = { case: c.id, impl: impl.id, layout };
+  let handle;
+  try {
+    handle = await impl.prepare(c, own.inputs);
+    await handle.run();
+    const out = handle.read();
+    if (out) {
+      row.err = check(out, own.ref);
+      if (!(row.err <= TOLERANCE)) return { ...row, status: 'wrong' };
+    }
+    Object.assign(row, await measure(handle.run, handle.isAsync, budget));
+    return { ...row, status: 'ok' };
+  } catch (e) {
+    return { ...row, status: 'error', message: message(e) };
+  } finally {
+    await handle?.dispose?.();
+  }
+}
+
+async function main({ families, caseIds, budget }) {
+  const impls = [];
+  for (const family of families) {
+    const t0 = performance.now();
+    try {
+      for (const impl of await FAMILIES[family]()) {
+        impls.push(impl);
+        await send({ type: 'impl', id: impl.id, label: impl.label, info: impl.info, initMs: performance.now() - t0 });
+      }
+    } catch (e) {
+      await send({ type: 'family-error', family, message: message(e) });
+    }
+  }
+  const reference = await import('../dist/reference.js');
+  for (const c of CASES.filter((k) => caseIds.includes(k.id))) {
+    const inputs = makeInputs(c);
+    const ref = referenceOutputs(reference, c, inputs);
+    for (const impl of impls) {
+      await send({ type: 'progress', case: c.id, impl: impl.id });
+      await send({ type: 'result', ...(await runCase(impl, c, inputs, ref, budget)) });
+    }
+  }
+}
+
+process.once('message', async (job) => {
+  try {
+    await main(job);
+    await send({ type: 'done' });
+  } catch (e) {
+    await send({ type: 'fatal', message: e?.stack ?? String(e) });
+  }
+  // onnxruntime-web and tfjs keep handles open; the job is over.
+  process.exit(0);
+});
