@@ -1,3 +1,5 @@
+import { tileRows } from './reduce';
+
 // The apply family: the one pass that writes the output, with mean, rstd, gamma and beta folded into
 // coefficients. Every kernel subtracts the group's f32 pivot first: `x - pivot` is exact (or nearly) when
 // the group sits far from zero, whereas the fully folded `x * a + b` would cancel two huge terms and lose
@@ -71,19 +73,55 @@ export function applyColumns(
   src: usize, dst: usize, rows: i32, C: i32, pivot: usize, a: usize, b: usize,
 ): void {
   const rowBytes = <usize>C << 2;
-  const cv = C & ~3;
-  for (let r = 0; r < rows; r++) {
-    const x = src + <usize>r * rowBytes;
-    const y = dst + <usize>r * rowBytes;
+  const tile = tileRows(rowBytes);
+  for (let r0 = 0; r0 < rows; r0 += tile) {
+    const r1 = min(rows, r0 + tile);
+    // 8 channels at a time, their coefficients held in registers while the tile's rows stream past.
     let c = 0;
-    for (; c < cv; c += 4) {
+    for (; c + 8 <= C; c += 8) {
       const o = <usize>c << 2;
-      const d = f32x4.sub(v128.load(x + o), v128.load(pivot + o));
-      v128.store(y + o, f32x4.add(f32x4.mul(d, v128.load(a + o)), v128.load(b + o)));
+      const k0 = v128.load(pivot + o);
+      const k1 = v128.load(pivot + o, 16);
+      const a0 = v128.load(a + o);
+      const a1 = v128.load(a + o, 16);
+      const b0 = v128.load(b + o);
+      const b1 = v128.load(b + o, 16);
+      let x = src + <usize>r0 * rowBytes + o;
+      let y = dst + <usize>r0 * rowBytes + o;
+      for (let r = r0; r < r1; r++) {
+        const x0 = v128.load(x);
+        const x1 = v128.load(x, 16);
+        v128.store(y, f32x4.add(f32x4.mul(f32x4.sub(x0, k0), a0), b0));
+        v128.store(y, f32x4.add(f32x4.mul(f32x4.sub(x1, k1), a1), b1), 16);
+        x += rowBytes;
+        y += rowBytes;
+      }
     }
-    for (; c < C; c++) {
+    for (; c < C; c += 4) {
       const o = <usize>c << 2;
-      store<f32>(y + o, (load<f32>(x + o) - load<f32>(pivot + o)) * load<f32>(a + o) + load<f32>(b + o));
+      let x = src + <usize>r0 * rowBytes + o;
+      let y = dst + <usize>r0 * rowBytes + o;
+      if (c + 4 <= C) {
+        const k = v128.load(pivot + o);
+        const av = v128.load(a + o);
+        const bv = v128.load(b + o);
+        for (let r = r0; r < r1; r++) {
+          v128.store(y, f32x4.add(f32x4.mul(f32x4.sub(v128.load(x), k), av), bv));
+          x += rowBytes;
+          y += rowBytes;
+        }
+        continue;
+      }
+      for (let j = c; j < C; j++) {
+        const oj = <usize>(j - c) << 2;
+        const k = load<f32>(pivot + o + oj);
+        const aj = load<f32>(a + o + oj);
+        const bj = load<f32>(b + o + oj);
+        for (let r = r0; r < r1; r++) {
+          const q = <usize>(r - r0) * rowBytes + oj;
+          store<f32>(y + q, (load<f32>(x + q) - k) * aj + bj);
+        }
+      }
     }
   }
 }

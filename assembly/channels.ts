@@ -12,7 +12,7 @@ import {
 import { applyRun, applyColumns } from './apply';
 import { scaleOf, gammaAt, betaAt, groupCoefficients } from './coefficients';
 
-/** Bytes of workspace the channel ops need for C channels and `styleGroups` AdaIN style statistics. */
+/** Bytes of workspace the channel ops need for C channels and `styleGroups` (sample, channel) AdaIN style statistics. */
 export function workspaceBytes(C: i32, styleGroups: i32): usize {
   return columnWorkBytes(C) + (<usize>styleGroups << 4);
 }

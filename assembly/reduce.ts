@@ -87,7 +87,86 @@ export function addSquares(p: usize, n: i32): void {
   addSums(p, n, 0, false);
 }
 
-const ROW_BLOCK: i32 = 256;
+const ROW_BLOCK: i32 = 256; // rows summed in f32 before the flush into f64
+const TILE_BYTES: i32 = 16384; // rows per tile: what stays in L1 while every channel block walks it
+
+/** Rows per tile for rows of `rowBytes`, shared by the column statistics and the column apply. */
+@inline export function tileRows(rowBytes: usize): i32 {
+  return max(1, min(ROW_BLOCK, TILE_BYTES / <i32>rowBytes));
+}
+
+// Adds the column sums of rows [r0, r1) into the f32 accumulators acc1/acc2. Channels are taken 8 at a
+// time with their pivots and sums in registers, two rows per step for independent add chains.
+function columnTileSums(
+  p: usize, r0: i32, r1: i32, rowBytes: usize, C: i32, pivot: usize, acc1: usize, acc2: usize,
+): void {
+  const zero = f32x4.splat(0);
+  let c = 0;
+  for (; c + 8 <= C; c += 8) {
+    const o = <usize>c << 2;
+    const k0 = v128.load(pivot + o);
+    const k1 = v128.load(pivot + o, 16);
+    let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+    let q0 = zero, q1 = zero, q2 = zero, q3 = zero;
+    let row = p + <usize>r0 * rowBytes + o;
+    let r = r0;
+    for (; r + 2 <= r1; r += 2) {
+      const d0 = f32x4.sub(v128.load(row), k0);
+      const d1 = f32x4.sub(v128.load(row, 16), k1);
+      const d2 = f32x4.sub(v128.load(row + rowBytes), k0);
+      const d3 = f32x4.sub(v128.load(row + rowBytes, 16), k1);
+      a0 = f32x4.add(a0, d0);
+      a1 = f32x4.add(a1, d1);
+      a2 = f32x4.add(a2, d2);
+      a3 = f32x4.add(a3, d3);
+      q0 = f32x4.add(q0, f32x4.mul(d0, d0));
+      q1 = f32x4.add(q1, f32x4.mul(d1, d1));
+      q2 = f32x4.add(q2, f32x4.mul(d2, d2));
+      q3 = f32x4.add(q3, f32x4.mul(d3, d3));
+      row += rowBytes << 1;
+    }
+    if (r < r1) {
+      const d0 = f32x4.sub(v128.load(row), k0);
+      const d1 = f32x4.sub(v128.load(row, 16), k1);
+      a0 = f32x4.add(a0, d0);
+      a1 = f32x4.add(a1, d1);
+      q0 = f32x4.add(q0, f32x4.mul(d0, d0));
+      q1 = f32x4.add(q1, f32x4.mul(d1, d1));
+    }
+    v128.store(acc1 + o, f32x4.add(v128.load(acc1 + o), f32x4.add(a0, a2)));
+    v128.store(acc1 + o, f32x4.add(v128.load(acc1 + o, 16), f32x4.add(a1, a3)), 16);
+    v128.store(acc2 + o, f32x4.add(v128.load(acc2 + o), f32x4.add(q0, q2)));
+    v128.store(acc2 + o, f32x4.add(v128.load(acc2 + o, 16), f32x4.add(q1, q3)), 16);
+  }
+  for (; c + 4 <= C; c += 4) {
+    const o = <usize>c << 2;
+    const k = v128.load(pivot + o);
+    let a = zero, q = zero;
+    let row = p + <usize>r0 * rowBytes + o;
+    for (let r = r0; r < r1; r++) {
+      const d = f32x4.sub(v128.load(row), k);
+      a = f32x4.add(a, d);
+      q = f32x4.add(q, f32x4.mul(d, d));
+      row += rowBytes;
+    }
+    v128.store(acc1 + o, f32x4.add(v128.load(acc1 + o), a));
+    v128.store(acc2 + o, f32x4.add(v128.load(acc2 + o), q));
+  }
+  for (; c < C; c++) {
+    const o = <usize>c << 2;
+    const k = load<f32>(pivot + o);
+    let a: f32 = 0, q: f32 = 0;
+    let row = p + <usize>r0 * rowBytes + o;
+    for (let r = r0; r < r1; r++) {
+      const d = load<f32>(row) - k;
+      a += d;
+      q += d * d;
+      row += rowBytes;
+    }
+    store<f32>(acc1 + o, load<f32>(acc1 + o) + a);
+    store<f32>(acc2 + o, load<f32>(acc2 + o) + q);
+  }
+}
 
 /**
  * Column sums of a row-major [rows, C] block (channel-last data), vectorized across channels:
@@ -98,7 +177,7 @@ export function columnSums(
   p: usize, rows: i32, C: i32, pivot: usize, acc1: usize, acc2: usize, s1: usize, s2: usize,
 ): void {
   const rowBytes = <usize>C << 2;
-  const cv = C & ~3;
+  const tile = tileRows(rowBytes);
   memory.fill(s1, 0, <usize>C << 3);
   memory.fill(s2, 0, <usize>C << 3);
   let r = 0;
@@ -106,22 +185,8 @@ export function columnSums(
     const end = min(rows, r + ROW_BLOCK);
     memory.fill(acc1, 0, rowBytes);
     memory.fill(acc2, 0, rowBytes);
-    for (; r < end; r++) {
-      const row = p + <usize>r * rowBytes;
-      let c = 0;
-      for (; c < cv; c += 4) {
-        const o = <usize>c << 2;
-        const d = f32x4.sub(v128.load(row + o), v128.load(pivot + o));
-        v128.store(acc1 + o, f32x4.add(v128.load(acc1 + o), d));
-        v128.store(acc2 + o, f32x4.add(v128.load(acc2 + o), f32x4.mul(d, d)));
-      }
-      for (; c < C; c++) {
-        const o = <usize>c << 2;
-        const d = load<f32>(row + o) - load<f32>(pivot + o);
-        store<f32>(acc1 + o, load<f32>(acc1 + o) + d);
-        store<f32>(acc2 + o, load<f32>(acc2 + o) + d * d);
-      }
-    }
+    for (; r < end; r += tile) columnTileSums(p, r, min(end, r + tile), rowBytes, C, pivot, acc1, acc2);
+    r = end;
     for (let c = 0; c < C; c++) {
       const o = <usize>c << 2;
       const o8 = <usize>c << 3;

@@ -14,7 +14,10 @@ import {
 export let groupMean: f64 = 0;
 /** Biased variance of the last group (the mean square for an uncentred group). */
 export let groupVar: f64 = 0;
-/** The f32 value the apply pass subtracts before scaling; groupMean - groupPivot is small. */
+/**
+ * The f32 value the apply pass subtracts before scaling: the mean rounded to f32, so that x - pivot is
+ * exact for groups far from zero and the apply's two terms are both of the output's own size.
+ */
 export let groupPivot: f32 = 0;
 
 const OK = 0;
@@ -71,13 +74,17 @@ export function groupMoments(p: usize, runLen: i32, runs: i32, runStride: usize,
   if (status == OK) {
     groupMean = settledMean;
     groupVar = settledVar;
-    groupPivot = pivot;
-    return;
+  } else {
+    exactMoments(p, runLen, runs, runStride, centered);
+    groupMean = exactMean;
+    groupVar = exactMoment2;
   }
-  exactMoments(p, runLen, runs, runStride, centered);
-  groupMean = exactMean;
-  groupVar = exactMoment2;
-  groupPivot = isFinite<f64>(exactMean) ? <f32>exactMean : 0;
+  groupPivot = applyPivot(groupMean);
+}
+
+// A mean that is not finite comes with a NaN variance, so every output of the group is NaN anyway.
+@inline function applyPivot(mean: f64): f32 {
+  return isFinite<f64>(mean) ? <f32>mean : 0;
 }
 
 // Workspace of the column statistics for C channels, carved from one block the caller provides.
@@ -87,7 +94,7 @@ export function groupMoments(p: usize, runLen: i32, runs: i32, runStride: usize,
 @inline function f64Bytes(C: i32): usize {
   return ((<usize>C << 3) + 15) & ~15;
 }
-/** Per-channel f32 pivots. */
+/** Per-channel f32 pivots: the sums' pivots, then the apply's (each channel's mean rounded to f32). */
 @inline export function colPivot(work: usize, C: i32): usize {
   return work;
 }
@@ -161,10 +168,11 @@ export function columnMoments(p: usize, rows: i32, C: i32, work: usize): void {
   const vars = colVar(work, C);
   for (let c = 0; c < C; c++) {
     const o8 = <usize>c << 3;
-    if (!isNaN<f64>(load<f64>(means + o8))) continue;
-    exactMoments(p + (<usize>c << 2), 1, rows, <usize>C << 2, true);
-    store<f64>(means + o8, exactMean);
-    store<f64>(vars + o8, exactMoment2);
-    store<f32>(pivots + (<usize>c << 2), isFinite<f64>(exactMean) ? <f32>exactMean : 0);
+    if (isNaN<f64>(load<f64>(means + o8))) {
+      exactMoments(p + (<usize>c << 2), 1, rows, <usize>C << 2, true);
+      store<f64>(means + o8, exactMean);
+      store<f64>(vars + o8, exactMoment2);
+    }
+    store<f32>(pivots + (<usize>c << 2), applyPivot(load<f64>(means + o8)));
   }
 }

@@ -2,7 +2,7 @@
 // is written, so a NormkitError leaves wasm memory and the caller's arrays untouched.
 
 import { NormkitError, describe } from './errors.js';
-import { Tensor, heapBufferOf, stage, slotPtr } from './memory.js';
+import { Tensor, heapBufferOf, stage, slotPtr, reserve } from './memory.js';
 import type { Layout, TensorLike } from './types.js';
 
 const EMPTY_OPTIONS = Object.freeze({});
@@ -175,6 +175,11 @@ export function mainRefs(x: TensorLike, y: TensorLike, length: number): number {
 
 export function mainOutRef(): number {
   return lastOutRef;
+}
+
+/** Kernel workspace in scratch. */
+export function workRef(bytes: number): number {
+  return -(reserve(bytes) + 1);
 }
 
 export function ptr(ref: number): number {

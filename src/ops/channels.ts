@@ -2,10 +2,10 @@
 
 import { NormkitError, describe } from '../errors.js';
 import { getKernels } from '../wasm.js';
-import { beginStaging, commitStaging, finishStaging, reserve } from '../memory.js';
+import { beginStaging, commitStaging, finishStaging } from '../memory.js';
 import {
   optionsOf, lengthOf, checkLength, checkShape, checkEps, checkLayout, checkBoolean, channelDims, checkOverlap,
-  inputRef, inOutRef, mainRefs, mainOutRef, ptr, result,
+  inputRef, inOutRef, mainRefs, mainOutRef, workRef, ptr, result,
 } from '../args.js';
 import type { AdaINOptions, BatchNormOptions, ChannelNormOptions, TensorLike } from '../types.js';
 
@@ -99,7 +99,7 @@ export function batchNorm(x: TensorLike, shape: readonly number[], options?: Bat
   const yRef = mainOutRef();
   const wRef = inputRef(o.weight);
   const bRef = inputRef(o.bias);
-  const work = reserve(k.workspaceBytes(C, 0));
+  const work = workRef(k.workspaceBytes(C, 0));
   if (training) {
     const rmRef = inOutRef(runningMean);
     const rvRef = inOutRef(runningVar);
@@ -140,7 +140,7 @@ function groupNormCall(
   const yRef = mainOutRef();
   const wRef = inputRef(o.weight);
   const bRef = inputRef(o.bias);
-  const work = reserve(k.workspaceBytes(C, 0));
+  const work = workRef(k.workspaceBytes(C, 0));
   commitStaging(op);
   k.groupNorm(ptr(xRef), ptr(yRef), N, C, HW, G, ptr(wRef), ptr(bRef), eps, channelsLast, ptr(work));
   finishStaging();
@@ -193,7 +193,7 @@ export function adaIN(
   const xRef = mainRefs(content, y, length);
   const yRef = mainOutRef();
   const sRef = inputRef(style);
-  const work = reserve(k.workspaceBytes(C, styleN));
+  const work = workRef(k.workspaceBytes(C, styleN * C));
   commitStaging('adaIN');
   k.adaIN(ptr(xRef), ptr(yRef), N, C, HW, ptr(sRef), styleN, styleHW, eps, channelsLast, ptr(work));
   finishStaging();
