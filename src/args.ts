@@ -95,38 +95,43 @@ export function channelDims(shape: readonly number[], channelsLast: boolean): [n
 }
 
 // ---- aliasing ----------------------------------------------------------------------------------------
+// Plain Float32Arrays may overlap each other freely: every input is copied into scratch before any
+// output is written. Tensors are read and written in place by the kernels, so an output Tensor may only
+// be the very input the kernel supports in place. Two outputs may never overlap: which one wins would
+// depend on the order of the writes.
 
-function bufferOf(a: TensorLike): ArrayBufferLike {
-  return a instanceof Tensor ? heapBufferOf() : a.buffer;
-}
-
-function startOf(a: TensorLike): number {
-  return a instanceof Tensor ? a.ptr : a.byteOffset;
-}
-
-/**
- * Refuses an output that overlaps another argument, unless `sameOk` and both are exactly the same memory
- * (in-place work the kernel supports). Outputs are written while inputs are read, so any other overlap
- * would be a race.
- */
-export function checkOverlap(
-  outName: string, out: TensorLike | undefined, name: string, other: TensorLike | undefined, sameOk: boolean,
-): void {
-  if (out === undefined || other === undefined || out.length === 0 || other.length === 0) return;
-  const tensors = out instanceof Tensor && other instanceof Tensor;
-  if (!tensors && out !== other && bufferOf(out) !== bufferOf(other)) return;
-  const so = startOf(out);
-  const eo = so + out.length * 4;
-  const s = startOf(other);
-  const e = s + other.length * 4;
-  if (eo <= s || e <= so) return;
-  const same = so === s && eo === e;
-  if (same && sameOk) return;
+function refuse(outName: string, name: string, same: boolean): never {
   throw new NormkitError(
     'ALIASING',
     `${outName}: expected memory separate from ${name}, but it ${same ? 'is the same memory as' : 'overlaps'} ${name}` +
-      ' (only out = x, and for layerNorm/rmsNorm out or sumOut = residual, may share memory)',
+      ' (see "Aliasing" in the README: only out = x, and for layerNorm/rmsNorm out or sumOut = residual, may share a Tensor)',
   );
+}
+
+/** An output Tensor against an input Tensor: the same Tensor is allowed when `sameOk`. */
+export function checkTensorOverlap(
+  outName: string, out: TensorLike | undefined, name: string, other: TensorLike | undefined, sameOk: boolean,
+): void {
+  if (!(out instanceof Tensor) || !(other instanceof Tensor) || out.length === 0 || other.length === 0) return;
+  if (out === other) {
+    if (!sameOk) refuse(outName, name, true);
+    return;
+  }
+  if (out.ptr < other.ptr + other.length * 4 && other.ptr < out.ptr + out.length * 4) refuse(outName, name, false);
+}
+
+/** Two outputs, of any kind: they must not share a single byte. */
+export function checkOutputsOverlap(
+  nameA: string, a: TensorLike | undefined, nameB: string, b: TensorLike | undefined,
+): void {
+  if (a === undefined || b === undefined || a.length === 0 || b.length === 0) return;
+  if (a === b) refuse(nameA, nameB, true);
+  const ba = a instanceof Tensor ? heapBufferOf() : a.buffer;
+  const bb = b instanceof Tensor ? heapBufferOf() : b.buffer;
+  if (ba !== bb) return;
+  const sa = a instanceof Tensor ? a.ptr : a.byteOffset;
+  const sb = b instanceof Tensor ? b.ptr : b.byteOffset;
+  if (sa < sb + b.length * 4 && sb < sa + a.length * 4) refuse(nameA, nameB, sa === sb && a.length === b.length);
 }
 
 // ---- pointers ----------------------------------------------------------------------------------------

@@ -271,6 +271,17 @@ export function commitStaging(what: string): void {
   }
   for (let i = 0; i < count; i++) {
     const src = srcs[i];
+    const dst = dsts[i];
+    // A plain view of wasm memory (a Tensor's .array) is detached when the memory grows: nothing can be
+    // copied through it any more. The kernel has not run, so refusing here leaves every output untouched.
+    if ((src !== null && src.length !== lengths[i]) || (dst !== null && dst.length !== lengths[i])) {
+      finishStaging(false);
+      throw new NormkitError(
+        'INVALID_TENSOR',
+        `${what}: an argument is a Float32Array view of normkit's wasm memory that went stale when the memory ` +
+          'grew during this call; pass the Tensor itself instead of its .array',
+      );
+    }
     if (src !== null) heap.set(src, (scratchPtr + offsets[i]) >> 2);
   }
 }
@@ -279,11 +290,11 @@ export function slotPtr(slot: number): number {
   return scratchPtr + offsets[slot];
 }
 
-/** Copies staged outputs back and drops the references to the caller's arrays. */
-export function finishStaging(): void {
+/** Copies staged outputs back (unless `copyOut` is false) and drops the references to the caller's arrays. */
+export function finishStaging(copyOut = true): void {
   for (let i = 0; i < count; i++) {
     const dst = dsts[i];
-    if (dst !== null) {
+    if (dst !== null && copyOut) {
       const p = (scratchPtr + offsets[i]) >> 2;
       dst.set(heap.subarray(p, p + lengths[i]));
     }

@@ -4,7 +4,7 @@ import { NormkitError, describe } from '../errors.js';
 import { getKernels } from '../wasm.js';
 import { beginStaging, commitStaging, finishStaging } from '../memory.js';
 import {
-  optionsOf, lengthOf, checkLength, checkShape, checkEps, checkLayout, checkBoolean, channelDims, checkOverlap,
+  optionsOf, lengthOf, checkLength, checkShape, checkEps, checkLayout, checkBoolean, channelDims, checkTensorOverlap, checkOutputsOverlap,
   inputRef, inOutRef, mainRefs, mainOutRef, workRef, ptr, result,
 } from '../args.js';
 import type { AdaINOptions, BatchNormOptions, ChannelNormOptions, TensorLike } from '../types.js';
@@ -33,9 +33,9 @@ function channelCall(
   if (bias !== undefined) checkLength('bias', bias, C, why);
   if (out !== undefined) {
     checkLength('out', out, length, 'the length of x');
-    checkOverlap('out', out, 'x', x, true);
-    checkOverlap('out', out, 'weight', weight, false);
-    checkOverlap('out', out, 'bias', bias, false);
+    checkTensorOverlap('out', out, 'x', x, true);
+    checkTensorOverlap('out', out, 'weight', weight, false);
+    checkTensorOverlap('out', out, 'bias', bias, false);
   }
   return { x, y: out ?? new Float32Array(length), length, N, C, HW, channelsLast };
 }
@@ -81,16 +81,19 @@ export function batchNorm(x: TensorLike, shape: readonly number[], options?: Bat
   }
   if (runningMean !== undefined) checkLength('runningMean', runningMean, C, why);
   if (runningVar !== undefined) checkLength('runningVar', runningVar, C, why);
-  checkOverlap('out', o.out, 'runningMean', runningMean, false);
-  checkOverlap('out', o.out, 'runningVar', runningVar, false);
-  // Training updates the running statistics in place: they are outputs too.
   if (training && runningMean !== undefined) {
-    checkOverlap('runningMean', runningMean, 'runningVar', runningVar, false);
+    // Training updates the running statistics in place: they are outputs too.
+    checkOutputsOverlap('out', o.out, 'runningMean', runningMean);
+    checkOutputsOverlap('out', o.out, 'runningVar', runningVar);
+    checkOutputsOverlap('runningMean', runningMean, 'runningVar', runningVar);
     for (const [name, stat] of [['runningMean', runningMean], ['runningVar', runningVar]] as const) {
-      checkOverlap(name, stat, 'x', x, false);
-      checkOverlap(name, stat, 'weight', o.weight, false);
-      checkOverlap(name, stat, 'bias', o.bias, false);
+      checkTensorOverlap(name, stat, 'x', x, false);
+      checkTensorOverlap(name, stat, 'weight', o.weight, false);
+      checkTensorOverlap(name, stat, 'bias', o.bias, false);
     }
+  } else {
+    checkTensorOverlap('out', o.out, 'runningMean', runningMean, false);
+    checkTensorOverlap('out', o.out, 'runningVar', runningVar, false);
   }
   if (length === 0) return result(y);
 
@@ -187,7 +190,7 @@ export function adaIN(
   if (length > 0 && styleHW === 0) {
     throw new NormkitError('STYLE_MISMATCH', `styleShape: the style has no spatial elements to take statistics from, got ${describe(styleShape)}`);
   }
-  checkOverlap('out', o.out, 'style', style, false);
+  checkTensorOverlap('out', o.out, 'style', style, false);
   if (length === 0) return result(y);
   beginStaging();
   const xRef = mainRefs(content, y, length);

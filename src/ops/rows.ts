@@ -2,9 +2,9 @@
 
 import { NormkitError, describe } from '../errors.js';
 import { getKernels } from '../wasm.js';
-import { beginStaging, commitStaging, finishStaging } from '../memory.js';
+import { Tensor, beginStaging, commitStaging, finishStaging } from '../memory.js';
 import {
-  optionsOf, lengthOf, checkLength, checkShape, checkEps, checkOverlap, inputRef, outputRef, mainRefs, mainOutRef, ptr,
+  optionsOf, lengthOf, checkLength, checkShape, checkEps, checkTensorOverlap, checkOutputsOverlap, inputRef, outputRef, mainRefs, mainOutRef, ptr,
   result,
 } from '../args.js';
 import type { LayerNormOptions, RmsNormOptions, TensorLike } from '../types.js';
@@ -19,6 +19,23 @@ function firstAxis(shape: readonly number[], axis: unknown): number {
     );
   }
   return axis < 0 ? axis + rank : axis;
+}
+
+function checkRowsAliasing(
+  x: TensorLike, weight: TensorLike | undefined, bias: TensorLike | undefined, residual: TensorLike | undefined,
+  sumOut: TensorLike | undefined, out: TensorLike | undefined, mean: TensorLike | undefined,
+  invStd: TensorLike | undefined,
+): void {
+  const outputs = [['out', out], ['sumOut', sumOut], ['mean', mean], ['invStd', invStd]] as const;
+  for (let i = 0; i < outputs.length; i++) {
+    const [name, o] = outputs[i];
+    const sumOrOut = i < 2;
+    checkTensorOverlap(name, o, 'x', x, sumOrOut);
+    checkTensorOverlap(name, o, 'residual', residual, sumOrOut);
+    checkTensorOverlap(name, o, 'weight', weight, false);
+    checkTensorOverlap(name, o, 'bias', bias, false);
+    for (let j = i + 1; j < outputs.length; j++) checkOutputsOverlap(name, o, outputs[j][0], outputs[j][1]);
+  }
 }
 
 function normalizeRows(
@@ -50,31 +67,8 @@ function normalizeRows(
   if (out !== undefined) checkLength('out', out, length, 'the length of x');
   if (mean !== undefined) checkLength('mean', mean, rows, `one value per group: ${rows}`);
   if (invStd !== undefined) checkLength('invStd', invStd, rows, `one value per group: ${rows}`);
-  if (out !== undefined) {
-    checkOverlap('out', out, 'x', x, true);
-    checkOverlap('out', out, 'residual', residual, true);
-    checkOverlap('out', out, 'weight', weight, false);
-    checkOverlap('out', out, 'bias', bias, false);
-    checkOverlap('out', out, 'sumOut', sumOut, false);
-    checkOverlap('out', out, 'mean', mean, false);
-    checkOverlap('out', out, 'invStd', invStd, false);
-  }
-  if (sumOut !== undefined) {
-    checkOverlap('sumOut', sumOut, 'x', x, true);
-    checkOverlap('sumOut', sumOut, 'residual', residual, true);
-    checkOverlap('sumOut', sumOut, 'weight', weight, false);
-    checkOverlap('sumOut', sumOut, 'bias', bias, false);
-    checkOverlap('sumOut', sumOut, 'mean', mean, false);
-    checkOverlap('sumOut', sumOut, 'invStd', invStd, false);
-  }
-  if (mean !== undefined || invStd !== undefined) {
-    for (const [name, stat] of [['mean', mean], ['invStd', invStd]] as const) {
-      checkOverlap(name, stat, 'x', x, false);
-      checkOverlap(name, stat, 'residual', residual, false);
-      checkOverlap(name, stat, 'weight', weight, false);
-      checkOverlap(name, stat, 'bias', bias, false);
-    }
-    checkOverlap('mean', mean, 'invStd', invStd, false);
+  if (out instanceof Tensor || sumOut !== undefined || mean !== undefined || invStd !== undefined) {
+    checkRowsAliasing(x, weight, bias, residual, sumOut, out, mean, invStd);
   }
   const y = out ?? new Float32Array(length);
   if (length === 0) {
