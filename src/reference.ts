@@ -9,8 +9,8 @@
  * - `rstd = 1 / sqrt(var + eps)`, `var` biased (divide by n).
  * - An element equal to its group's mean gives exactly `bias` (0 without bias), even when
  *   `var + eps == 0` (constant group with eps = 0) where the formula would give 0 * Inf.
- * - A group holding any NaN or +-Inf gives NaN for all of its outputs (and NaN statistics);
- *   other groups are unaffected.
+ * - A group holding any NaN or +-Inf gives NaN for all of its outputs and a NaN variance (its mean is
+ *   what IEEE arithmetic gives: +-Inf or NaN); other groups are unaffected.
  * - `residual`: the op normalizes the float32 sum `fround(x + residual)`, which is what it stores in
  *   `sumOut` (as onnxruntime's SkipLayerNormalization does).
  *
@@ -64,8 +64,8 @@ function rows(shape: readonly number[], axis: number): Grouping {
 
 /**
  * Two-pass float64 statistics of each group: mean and biased variance of `x - mean`
- * (or, with `centered = false`, the mean square of x, for RMSNorm). Groups holding a non-finite
- * value get NaN for both.
+ * (or, with `centered = false`, the mean square of x, for RMSNorm). A group holding a non-finite value
+ * is flagged `bad`: its variance is NaN and its mean whatever IEEE arithmetic gives (+-Inf or NaN).
  */
 function stats(x: Vec, g: Grouping, centered = true) {
   const n = new Float64Array(g.count);
@@ -83,27 +83,24 @@ function stats(x: Vec, g: Grouping, centered = true) {
     const d = x[i] - mean[g.group[i]];
     variance[g.group[i]] += d * d;
   }
-  for (let k = 0; k < g.count; k++) {
-    variance[k] /= n[k];
-    if (bad[k]) mean[k] = variance[k] = NaN;
-  }
-  return { mean, variance };
+  for (let k = 0; k < g.count; k++) variance[k] = bad[k] ? NaN : variance[k] / n[k];
+  return { mean, variance, bad };
 }
 
 const rstdOf = (variance: Vec, eps: number) => Float64Array.from(variance, (v) => 1 / Math.sqrt(v + eps));
 
 /**
- * `y = (x - mean[g]) * scale[g] * weight[p] + bias[p]`; exactly `bias[p]` where x equals the mean
- * (a group with a non-finite value has a NaN mean, so all its outputs are NaN).
+ * `y = (x - mean[g]) * scale[g] * weight[p] + bias[p]`; exactly `bias[p]` where x equals the mean;
+ * NaN throughout a group flagged in `bad` (one holding a NaN or +-Inf).
  */
-function apply(x: Vec, g: Grouping, mean: Vec, scale: Vec, weight?: Vec, bias?: Vec): Float64Array {
+function apply(x: Vec, g: Grouping, mean: Vec, scale: Vec, weight?: Vec, bias?: Vec, bad?: Uint8Array): Float64Array {
   const y = new Float64Array(x.length);
   for (let i = 0; i < x.length; i++) {
     const k = g.group[i];
     const p = g.param[i];
     const b = bias ? bias[p] : 0;
     const d = x[i] - mean[k];
-    y[i] = d === 0 ? b : d * scale[k] * (weight ? weight[p] : 1) + b;
+    y[i] = bad?.[k] ? NaN : d === 0 ? b : d * scale[k] * (weight ? weight[p] : 1) + b;
   }
   return y;
 }
@@ -125,9 +122,9 @@ export function refLayerNorm(x: Vec, shape: readonly number[], opts: RefLayerNor
   const { axis = -1, weight, bias, eps = 1e-5, residual } = opts;
   const input = withResidual(x, residual);
   const g = rows(shape, axis);
-  const { mean, variance } = stats(input, g);
+  const { mean, variance, bad } = stats(input, g);
   const invStd = rstdOf(variance, eps);
-  return { y: apply(input, g, mean, invStd, weight, bias), mean, invStd, sum: Float64Array.from(input) };
+  return { y: apply(input, g, mean, invStd, weight, bias, bad), mean, invStd, sum: Float64Array.from(input) };
 }
 
 export interface RefRmsNormOptions {
@@ -142,8 +139,8 @@ export function refRmsNorm(x: Vec, shape: readonly number[], opts: RefRmsNormOpt
   const { axis = -1, weight, eps = 1e-5, residual } = opts;
   const input = withResidual(x, residual);
   const g = rows(shape, axis);
-  const { mean, variance } = stats(input, g, false);
-  return apply(input, g, mean, rstdOf(variance, eps), weight);
+  const { mean, variance, bad } = stats(input, g, false);
+  return apply(input, g, mean, rstdOf(variance, eps), weight, undefined, bad);
 }
 
 export interface RefBatchNormOptions {
@@ -172,8 +169,8 @@ export function refBatchNorm(x: Vec, shape: readonly number[], opts: RefBatchNor
     if (!runningMean || !runningVar) throw new Error('reference: batchNorm inference needs running stats');
     return { y: apply(x, g, runningMean, rstdOf(runningVar, eps), weight, bias) };
   }
-  const { mean, variance } = stats(x, g);
-  const y = apply(x, g, mean, rstdOf(variance, eps), weight, bias);
+  const { mean, variance, bad } = stats(x, g);
+  const y = apply(x, g, mean, rstdOf(variance, eps), weight, bias, bad);
   const n = len / C;
   const update = (r: Vec | undefined, stat: Vec) =>
     r && Float64Array.from(r, (v, k) => (1 - momentum) * v + momentum * stat[k]);
@@ -190,7 +187,8 @@ export interface RefChannelNormOptions {
 
 /** InstanceNorm: per (sample, channel) over the spatial axes; per-channel weight/bias. */
 export function refInstanceNorm(x: Vec, shape: readonly number[], opts: RefChannelNormOptions = {}): Float64Array {
-  return refGroupNorm(x, shape, opts.layout === 'NHWC' ? shape[shape.length - 1] : shape[1], opts);
+  const C = opts.layout === 'NHWC' ? shape[shape.length - 1] : shape[1];
+  return refGroupNorm(x, shape, Math.max(C, 1), opts);
 }
 
 /** GroupNorm: per (sample, group of C/numGroups consecutive channels); per-channel weight/bias. */
@@ -206,8 +204,8 @@ export function refGroupNorm(
   const perGroup = C / numGroups;
   const group = n.map((nn, i) => nn * numGroups + Math.floor(c[i] / perGroup));
   const g: Grouping = { count: shape[0] * numGroups, group, param: c };
-  const { mean, variance } = stats(x, g);
-  return apply(x, g, mean, rstdOf(variance, eps), weight, bias);
+  const { mean, variance, bad } = stats(x, g);
+  return apply(x, g, mean, rstdOf(variance, eps), weight, bias, bad);
 }
 
 export interface RefAdaINOptions {
@@ -240,5 +238,6 @@ export function refAdaIN(
   const sigma = (v: number) => Math.sqrt(v + eps);
   const scale = content_.variance.map((v, k) => sigma(style_.variance[styleIndex(k)]) / sigma(v));
   const shift = content_.mean.map((_, k) => style_.mean[styleIndex(k)]);
-  return apply(content, gc, content_.mean, scale, undefined, shift);
+  const bad = content_.bad.map((b, k) => b | style_.bad[styleIndex(k)]);
+  return apply(content, gc, content_.mean, scale, undefined, shift, bad);
 }

@@ -69,7 +69,12 @@ describe('refLayerNorm', () => {
     const r = refLayerNorm([1, NaN, 3, 1, 2, 3, Infinity, 0, 0, -Infinity, 1, 2], [4, 3]);
     expect(Array.from(r.y.slice(0, 3)).every(Number.isNaN)).toBe(true);
     expect(Array.from(r.y.slice(6)).every(Number.isNaN)).toBe(true);
-    expect(Number.isNaN(r.mean[0]) && Number.isNaN(r.mean[2]) && Number.isNaN(r.mean[3])).toBe(true);
+    // Statistics follow IEEE arithmetic: mean NaN with a NaN, +-Inf with one infinity; variance NaN.
+    expect(Array.from(r.mean.slice(0, 1))).toEqual([NaN]);
+    expect(r.mean[2]).toBe(Infinity);
+    expect(r.mean[3]).toBe(-Infinity);
+    expect([0, 2, 3].every((k) => Number.isNaN(r.invStd[k]))).toBe(true);
+    expect(r.invStd[1]).toBeCloseTo(1 / Math.sqrt(2 / 3 + 1e-5), 12);
     close(r.y.slice(3, 6), [-1, 0, 1].map((d) => d / Math.sqrt(2 / 3 + 1e-5)));
   });
 
@@ -109,8 +114,8 @@ describe('refRmsNorm', () => {
 
   it('a zero row stays 0 (also with eps = 0); NaN stays in its row', () => {
     expect(Array.from(refRmsNorm([0, 0, 0], [1, 3], { eps: 0 }))).toEqual([0, 0, 0]);
-    const r = refRmsNorm([2, 2, NaN, 0, Infinity, 1], [3, 2], { eps: 0 });
-    close(r, [1, 1, NaN, NaN, NaN, NaN]);
+    const r = refRmsNorm([2, 2, NaN, 0, Infinity, 1, 0, -Infinity], [4, 2], { eps: 0 });
+    close(r, [1, 1, NaN, NaN, NaN, NaN, NaN, NaN]);
   });
 
   it('handles |x| ~ 1e20 and ~1e-20 (float64 squares)', () => {
@@ -166,6 +171,14 @@ describe('refBatchNorm', () => {
     });
     close(toNCHW(nhwc.y, t.shape).data, Array.from(nchw.y).map(Math.fround), 6);
     close(nhwc.runningVar!, Array.from(nchw.runningVar!));
+  });
+
+  it('training with an infinity: that channel is NaN, its running mean Inf and running var NaN', () => {
+    const r = refBatchNorm([1, 5, Infinity, 7], [2, 2], { training: true, runningMean: [0, 0], runningVar: [1, 1] });
+    close(r.y, [NaN, -1 / Math.sqrt(1 + 1e-5), NaN, 1 / Math.sqrt(1 + 1e-5)]);
+    expect(r.runningMean![0]).toBe(Infinity);
+    expect(r.runningVar![0]).toBeNaN();
+    close([r.runningMean![1], r.runningVar![1]], [0.6, 0.9 + 0.1 * 2]);
   });
 
   it('does not modify the running buffers it is given', () => {
