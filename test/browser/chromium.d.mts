@@ -1,0 +1,5 @@
+export function findChromium(): string | undefined;
+export const CHROMIUM_ARGS: string[];
+export function browserRequired(): boolean;
+export const INSTALL_HINT: string;
+export function listTestFiles(dir?: string): string[];
