@@ -1,30 +1,40 @@
 import { tileRows } from './reduce';
 
 // The apply family: the one pass that writes the output, with mean, rstd, gamma and beta folded into
-// coefficients. Every kernel subtracts the group's f32 pivot first: `x - pivot` is exact (or nearly) when
-// the group sits far from zero, whereas the fully folded `x * a + b` would cancel two huge terms and lose
-// every digit of the result. src may equal dst (in-place work).
+// coefficients: y = (x - pivot) * a + b. The statistics side chooses the pivot (coefficients.ts): 0 where
+// the folded x * a + b is accurate, which saves one operation per element, and the group's mean rounded
+// to f32 where it is not: then x - pivot is exact for a group far from zero, where x * a + b would cancel
+// two huge terms. Each kernel has a variant without the subtraction, picked once per call. src may equal
+// dst (in-place work).
 
-/** y = (x - pivot) * a + b over a contiguous run of n elements. */
-export function applyRun(src: usize, dst: usize, n: i32, pivot: f32, a: f32, b: f32): void {
+@inline
+function run(src: usize, dst: usize, n: i32, pivot: f32, a: f32, b: f32, shifted: bool): void {
   const k = f32x4.splat(pivot);
   const av = f32x4.splat(a);
   const bv = f32x4.splat(b);
   let i = 0;
   for (; i + 16 <= n; i += 16) {
     const o = <usize>i << 2;
-    const x0 = v128.load(src + o);
-    const x1 = v128.load(src + o, 16);
-    const x2 = v128.load(src + o, 32);
-    const x3 = v128.load(src + o, 48);
-    v128.store(dst + o, f32x4.add(f32x4.mul(f32x4.sub(x0, k), av), bv));
-    v128.store(dst + o, f32x4.add(f32x4.mul(f32x4.sub(x1, k), av), bv), 16);
-    v128.store(dst + o, f32x4.add(f32x4.mul(f32x4.sub(x2, k), av), bv), 32);
-    v128.store(dst + o, f32x4.add(f32x4.mul(f32x4.sub(x3, k), av), bv), 48);
+    let x0 = v128.load(src + o);
+    let x1 = v128.load(src + o, 16);
+    let x2 = v128.load(src + o, 32);
+    let x3 = v128.load(src + o, 48);
+    if (shifted) {
+      x0 = f32x4.sub(x0, k);
+      x1 = f32x4.sub(x1, k);
+      x2 = f32x4.sub(x2, k);
+      x3 = f32x4.sub(x3, k);
+    }
+    v128.store(dst + o, f32x4.add(f32x4.mul(x0, av), bv));
+    v128.store(dst + o, f32x4.add(f32x4.mul(x1, av), bv), 16);
+    v128.store(dst + o, f32x4.add(f32x4.mul(x2, av), bv), 32);
+    v128.store(dst + o, f32x4.add(f32x4.mul(x3, av), bv), 48);
   }
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
-    v128.store(dst + o, f32x4.add(f32x4.mul(f32x4.sub(v128.load(src + o), k), av), bv));
+    let x = v128.load(src + o);
+    if (shifted) x = f32x4.sub(x, k);
+    v128.store(dst + o, f32x4.add(f32x4.mul(x, av), bv));
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
@@ -32,23 +42,40 @@ export function applyRun(src: usize, dst: usize, n: i32, pivot: f32, a: f32, b: 
   }
 }
 
-// y = ((x - pivot) * r + t) * w[i] + bias[i]; a missing weight or bias is a literal flag so each variant
-// compiles to its own loop. The zero bias is still added so that -0 never replaces a +0 bias.
+/** y = (x - pivot) * a + b over a contiguous run of n elements. */
+export function applyRun(src: usize, dst: usize, n: i32, pivot: f32, a: f32, b: f32): void {
+  if (pivot == 0) run(src, dst, n, 0, a, b, false);
+  else run(src, dst, n, pivot, a, b, true);
+}
+
+// y = ((x - pivot) * r + t) * w[i] + bias[i]. Every flag is a literal at its call site, so each variant
+// compiles to its own loop. Without a bias a zero is still added, so that -0 never replaces a +0 bias.
 @inline
 function affine(
   src: usize, dst: usize, n: i32, pivot: f32, r: f32, t: f32, w: usize, bias: usize,
-  hasWeight: bool, hasBias: bool,
+  shifted: bool, hasWeight: bool, hasBias: bool,
 ): void {
   const k = f32x4.splat(pivot);
   const rv = f32x4.splat(r);
   const tv = f32x4.splat(t);
   const zero = f32x4.splat(0);
   let i = 0;
-  for (; i + 4 <= n; i += 4) {
+  for (; i + 8 <= n; i += 8) {
     const o = <usize>i << 2;
-    let y = f32x4.add(f32x4.mul(f32x4.sub(v128.load(src + o), k), rv), tv);
-    if (hasWeight) y = f32x4.mul(y, v128.load(w + o));
-    v128.store(dst + o, f32x4.add(y, hasBias ? v128.load(bias + o) : zero));
+    let x0 = v128.load(src + o);
+    let x1 = v128.load(src + o, 16);
+    if (shifted) {
+      x0 = f32x4.sub(x0, k);
+      x1 = f32x4.sub(x1, k);
+    }
+    let y0 = f32x4.add(f32x4.mul(x0, rv), tv);
+    let y1 = f32x4.add(f32x4.mul(x1, rv), tv);
+    if (hasWeight) {
+      y0 = f32x4.mul(y0, v128.load(w + o));
+      y1 = f32x4.mul(y1, v128.load(w + o, 16));
+    }
+    v128.store(dst + o, f32x4.add(y0, hasBias ? v128.load(bias + o) : zero));
+    v128.store(dst + o, f32x4.add(y1, hasBias ? v128.load(bias + o, 16) : zero), 16);
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
@@ -58,30 +85,40 @@ function affine(
   }
 }
 
+@inline
+function affineShifted(
+  src: usize, dst: usize, n: i32, pivot: f32, r: f32, t: f32, w: usize, bias: usize, shifted: bool,
+): void {
+  if (w != 0 && bias != 0) affine(src, dst, n, pivot, r, t, w, bias, shifted, true, true);
+  else if (w != 0) affine(src, dst, n, pivot, r, t, w, 0, shifted, true, false);
+  else affine(src, dst, n, pivot, r, t, 0, bias, shifted, false, true);
+}
+
 /** LayerNorm's per-position affine over one row; w or bias may be 0 (absent). */
 export function applyAffineRow(
   src: usize, dst: usize, n: i32, pivot: f32, r: f32, t: f32, w: usize, bias: usize,
 ): void {
-  if (w != 0 && bias != 0) affine(src, dst, n, pivot, r, t, w, bias, true, true);
-  else if (w != 0) affine(src, dst, n, pivot, r, t, w, 0, true, false);
-  else if (bias != 0) affine(src, dst, n, pivot, r, t, 0, bias, false, true);
-  else applyRun(src, dst, n, pivot, r, t);
+  if (w == 0 && bias == 0) applyRun(src, dst, n, pivot, r, t);
+  else if (pivot == 0) affineShifted(src, dst, n, 0, r, t, w, bias, false);
+  else affineShifted(src, dst, n, pivot, r, t, w, bias, true);
 }
 
-/** Channel-last rows: y[r, c] = (x[r, c] - pivot[c]) * a[c] + b[c] for a row-major [rows, C] block. */
-export function applyColumns(
-  src: usize, dst: usize, rows: i32, C: i32, pivot: usize, a: usize, b: usize,
+// Channel-last rows with per-channel coefficients; see applyColumns.
+@inline
+function columns(
+  src: usize, dst: usize, rows: i32, C: i32, pivot: usize, a: usize, b: usize, shifted: bool,
 ): void {
   const rowBytes = <usize>C << 2;
   const tile = tileRows(rowBytes);
+  const zero = f32x4.splat(0);
   for (let r0 = 0; r0 < rows; r0 += tile) {
     const r1 = min(rows, r0 + tile);
     // 8 channels at a time, their coefficients held in registers while the tile's rows stream past.
     let c = 0;
     for (; c + 8 <= C; c += 8) {
       const o = <usize>c << 2;
-      const k0 = v128.load(pivot + o);
-      const k1 = v128.load(pivot + o, 16);
+      const k0 = shifted ? v128.load(pivot + o) : zero;
+      const k1 = shifted ? v128.load(pivot + o, 16) : zero;
       const a0 = v128.load(a + o);
       const a1 = v128.load(a + o, 16);
       const b0 = v128.load(b + o);
@@ -89,10 +126,14 @@ export function applyColumns(
       let x = src + <usize>r0 * rowBytes + o;
       let y = dst + <usize>r0 * rowBytes + o;
       for (let r = r0; r < r1; r++) {
-        const x0 = v128.load(x);
-        const x1 = v128.load(x, 16);
-        v128.store(y, f32x4.add(f32x4.mul(f32x4.sub(x0, k0), a0), b0));
-        v128.store(y, f32x4.add(f32x4.mul(f32x4.sub(x1, k1), a1), b1), 16);
+        let x0 = v128.load(x);
+        let x1 = v128.load(x, 16);
+        if (shifted) {
+          x0 = f32x4.sub(x0, k0);
+          x1 = f32x4.sub(x1, k1);
+        }
+        v128.store(y, f32x4.add(f32x4.mul(x0, a0), b0));
+        v128.store(y, f32x4.add(f32x4.mul(x1, a1), b1), 16);
         x += rowBytes;
         y += rowBytes;
       }
@@ -102,11 +143,13 @@ export function applyColumns(
       let x = src + <usize>r0 * rowBytes + o;
       let y = dst + <usize>r0 * rowBytes + o;
       if (c + 4 <= C) {
-        const k = v128.load(pivot + o);
+        const k = shifted ? v128.load(pivot + o) : zero;
         const av = v128.load(a + o);
         const bv = v128.load(b + o);
         for (let r = r0; r < r1; r++) {
-          v128.store(y, f32x4.add(f32x4.mul(f32x4.sub(v128.load(x), k), av), bv));
+          let xv = v128.load(x);
+          if (shifted) xv = f32x4.sub(xv, k);
+          v128.store(y, f32x4.add(f32x4.mul(xv, av), bv));
           x += rowBytes;
           y += rowBytes;
         }
@@ -114,7 +157,7 @@ export function applyColumns(
       }
       for (let j = c; j < C; j++) {
         const oj = <usize>(j - c) << 2;
-        const k = load<f32>(pivot + o + oj);
+        const k: f32 = shifted ? load<f32>(pivot + o + oj) : 0;
         const aj = load<f32>(a + o + oj);
         const bj = load<f32>(b + o + oj);
         for (let r = r0; r < r1; r++) {
@@ -124,6 +167,17 @@ export function applyColumns(
       }
     }
   }
+}
+
+/**
+ * Channel-last rows: y[r, c] = (x[r, c] - pivot[c]) * a[c] + b[c] for a row-major [rows, C] block;
+ * pivot 0 (no array) when every pivot is zero.
+ */
+export function applyColumns(
+  src: usize, dst: usize, rows: i32, C: i32, pivot: usize, a: usize, b: usize,
+): void {
+  if (pivot == 0) columns(src, dst, rows, C, 0, a, b, false);
+  else columns(src, dst, rows, C, pivot, a, b, true);
 }
 
 /** out = a + b elementwise (the residual add fused into the normalizing ops). */

@@ -6,22 +6,28 @@
 // applies per-channel coefficients. A tensor with HW = 1 is rows of C in either layout.
 
 import {
-  groupMoments, groupMean, groupVar, groupPivot, columnMoments, columnWorkBytes,
+  groupMoments, groupMean, groupVar, columnMoments, columnWorkBytes,
   colPivot, colScale, colShift, colMean, colVar,
 } from './stats';
 import { applyRun, applyColumns } from './apply';
-import { scaleOf, gammaAt, betaAt, groupCoefficients } from './coefficients';
+import { scaleOf, pivotFor, gammaAt, betaAt, groupCoefficients } from './coefficients';
 
 /** Bytes of workspace the channel ops need for C channels and `styleGroups` (sample, channel) AdaIN style statistics. */
 export function workspaceBytes(C: i32, styleGroups: i32): usize {
   return columnWorkBytes(C) + (<usize>styleGroups << 4);
 }
 
-// Applies one channel plane normalized by the statistics of the group it belongs to.
+// Applies one channel plane normalized by the statistics (groupMean, groupVar) of its group.
 @inline
-function applyPlane(src: usize, dst: usize, HW: i32, scale: f64, c: i32, w: usize, b: usize): void {
+function applyPlane(src: usize, dst: usize, HW: i32, scale: f64, pivot: f32, c: i32, w: usize, b: usize): void {
   const a = scale * gammaAt(w, c);
-  applyRun(src, dst, HW, groupPivot, <f32>a, <f32>(betaAt(b, c) - (groupMean - <f64>groupPivot) * a));
+  applyRun(src, dst, HW, pivot, <f32>a, <f32>(betaAt(b, c) - (groupMean - <f64>pivot) * a));
+}
+
+// The apply pass over channel-last rows, subtracting the pivots only when some are nonzero.
+@inline
+function applyRows(x: usize, y: usize, rows: i32, C: i32, work: usize, shifted: bool): void {
+  applyColumns(x, y, rows, C, shifted ? colPivot(work, C) : 0, colScale(work, C), colShift(work, C));
 }
 
 export function groupNorm(
@@ -34,8 +40,7 @@ export function groupNorm(
     for (let n = 0; n < N; n++) {
       const off = <usize>n * sampleBytes;
       columnMoments(x + off, HW, C, work);
-      groupCoefficients(work, C, G, w, b, eps);
-      applyColumns(x + off, y + off, HW, C, colPivot(work, C), colScale(work, C), colShift(work, C));
+      applyRows(x + off, y + off, HW, C, work, groupCoefficients(work, C, G, w, b, eps));
     }
     return;
   }
@@ -45,9 +50,10 @@ export function groupNorm(
       const base = <usize>n * sampleBytes + <usize>(g * cpg) * planeBytes;
       groupMoments(x + base, cpg * HW, 1, 0, true);
       const scale = scaleOf(groupVar, eps);
+      const pivot = pivotFor(groupMean, groupVar, scale);
       for (let j = 0; j < cpg; j++) {
         const off = base + <usize>j * planeBytes;
-        applyPlane(x + off, y + off, HW, scale, g * cpg + j, w, b);
+        applyPlane(x + off, y + off, HW, scale, pivot, g * cpg + j, w, b);
       }
     }
   }
@@ -60,15 +66,22 @@ export function batchNormInference(
   const pivots = colPivot(work, C);
   const scales = colScale(work, C);
   const shifts = colShift(work, C);
+  let shifted = false;
   for (let c = 0; c < C; c++) {
     const o = <usize>c << 2;
     // Running statistics are arbitrary numbers, not a group's own: plain IEEE 1/sqrt(var + eps), as PyTorch.
-    store<f32>(pivots + o, load<f32>(mean + o));
-    store<f32>(scales + o, <f32>(gammaAt(w, c) / Math.sqrt(<f64>load<f32>(variance + o) + eps)));
-    store<f32>(shifts + o, <f32>betaAt(b, c));
+    const m = <f64>load<f32>(mean + o);
+    const v = <f64>load<f32>(variance + o);
+    const scale = 1 / Math.sqrt(v + eps);
+    const a = gammaAt(w, c) * scale;
+    const pivot = pivotFor(m, v, scale);
+    shifted = shifted || pivot != 0;
+    store<f32>(pivots + o, pivot);
+    store<f32>(scales + o, <f32>a);
+    store<f32>(shifts + o, <f32>(betaAt(b, c) - (m - <f64>pivot) * a));
   }
   if (channelsLast || HW == 1) {
-    applyColumns(x, y, N * HW, C, pivots, scales, shifts);
+    applyRows(x, y, N * HW, C, work, shifted);
     return;
   }
   const planeBytes = <usize>HW << 2;
@@ -96,8 +109,7 @@ export function batchNormTraining(
   const correction = unbiased ? count / (count - 1) : 1;
   if (channelsLast || HW == 1) {
     columnMoments(x, N * HW, C, work);
-    groupCoefficients(work, C, C, w, b, eps);
-    applyColumns(x, y, N * HW, C, colPivot(work, C), colScale(work, C), colShift(work, C));
+    applyRows(x, y, N * HW, C, work, groupCoefficients(work, C, C, w, b, eps));
     if (runningMean != 0) {
       for (let c = 0; c < C; c++) {
         updateRunning(runningMean, c, momentum, load<f64>(colMean(work, C) + (<usize>c << 3)));
@@ -112,9 +124,10 @@ export function batchNormTraining(
     const base = <usize>c * planeBytes;
     groupMoments(x + base, HW, N, sampleBytes, true);
     const scale = scaleOf(groupVar, eps);
+    const pivot = pivotFor(groupMean, groupVar, scale);
     for (let n = 0; n < N; n++) {
       const off = base + <usize>n * sampleBytes;
-      applyPlane(x + off, y + off, HW, scale, c, w, b);
+      applyPlane(x + off, y + off, HW, scale, pivot, c, w, b);
     }
     if (runningMean != 0) {
       updateRunning(runningMean, c, momentum, groupMean);
@@ -154,27 +167,32 @@ export function adaIN(
     const off = <usize>n * sampleBytes;
     if (channelsLast) {
       columnMoments(x + off, HW, C, work);
+      let shifted = false;
       for (let c = 0; c < C; c++) {
+        const o4 = <usize>c << 2;
         const o8 = <usize>c << 3;
         const so = <usize>(sn * C + c) << 3;
-        const a = load<f64>(styleStd + so) * scaleOf(load<f64>(colVar(work, C) + o8), eps);
-        const pivot = <f64>load<f32>(colPivot(work, C) + (<usize>c << 2));
-        store<f32>(colScale(work, C) + (<usize>c << 2), <f32>a);
-        store<f32>(
-          colShift(work, C) + (<usize>c << 2),
-          <f32>(load<f64>(styleMean + so) - (load<f64>(colMean(work, C) + o8) - pivot) * a),
-        );
+        const mean = load<f64>(colMean(work, C) + o8);
+        const variance = load<f64>(colVar(work, C) + o8);
+        const scale = scaleOf(variance, eps);
+        const a = load<f64>(styleStd + so) * scale;
+        const pivot = pivotFor(mean, variance, scale);
+        shifted = shifted || pivot != 0;
+        store<f32>(colPivot(work, C) + o4, pivot);
+        store<f32>(colScale(work, C) + o4, <f32>a);
+        store<f32>(colShift(work, C) + o4, <f32>(load<f64>(styleMean + so) - (mean - <f64>pivot) * a));
       }
-      applyColumns(x + off, y + off, HW, C, colPivot(work, C), colScale(work, C), colShift(work, C));
+      applyRows(x + off, y + off, HW, C, work, shifted);
       continue;
     }
     for (let c = 0; c < C; c++) {
       const plane = off + (<usize>(c * HW) << 2);
       groupMoments(x + plane, HW, 1, 0, true);
       const so = <usize>(sn * C + c) << 3;
-      const a = load<f64>(styleStd + so) * scaleOf(groupVar, eps);
-      applyRun(x + plane, y + plane, HW, groupPivot, <f32>a,
-        <f32>(load<f64>(styleMean + so) - (groupMean - <f64>groupPivot) * a));
+      const scale = scaleOf(groupVar, eps);
+      const a = load<f64>(styleStd + so) * scale;
+      const pivot = pivotFor(groupMean, groupVar, scale);
+      applyRun(x + plane, y + plane, HW, pivot, <f32>a, <f32>(load<f64>(styleMean + so) - (groupMean - <f64>pivot) * a));
     }
   }
 }

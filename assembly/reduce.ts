@@ -1,9 +1,11 @@
 // SIMD reductions shared by every statistics kernel.
 //
-// Sums are taken of d = x - pivot, with the pivot an element of the group (or a previous estimate of its
-// mean), so that the squares never carry the group's offset: Σd and Σd² then give the variance without the
-// catastrophic cancellation of E[x²] - E[x]². f32 lanes are flushed into f64 totals every BLOCK elements so
-// that rounding stays local to a block however long the group is.
+// Sums are taken of d = x - pivot. The first pass uses no pivot at all (d = x: the cheapest loop, and
+// exact enough whenever the mean lies within a few standard deviations of zero, as it does for most
+// activations); stats.ts checks that condition on the result and repeats the pass with a pivot taken from
+// the group when it fails, so a variance is never taken from E[x²] - E[x]² where that cancels. f32 lanes
+// are flushed into f64 totals every BLOCK elements so that rounding stays local to a block however long
+// the group is.
 
 /** Σd of the last reduction, in f64. */
 export let sum1: f64 = 0;
@@ -21,10 +23,10 @@ const BLOCK: i32 = 1024; // a multiple of 16, so only the last block has a tail
   );
 }
 
-// One body for the centred (Σd, Σd²) and uncentred (Σx² only, for RMSNorm) reductions; `centered` is a
-// literal at both call sites, so inlining folds the branches away.
+// One body for the three reductions; `shifted` and `centered` are literals at every call site, so
+// inlining folds the branches away. centered false keeps only Σx² (RMSNorm).
 @inline
-function addSums(p: usize, n: i32, pivot: f32, centered: bool): void {
+function addSums(p: usize, n: i32, pivot: f32, shifted: bool, centered: bool): void {
   const k = f32x4.splat(pivot);
   let t1: f64 = 0;
   let t2: f64 = 0;
@@ -40,11 +42,13 @@ function addSums(p: usize, n: i32, pivot: f32, centered: bool): void {
       let d1 = v128.load(q, 16);
       let d2 = v128.load(q, 32);
       let d3 = v128.load(q, 48);
-      if (centered) {
+      if (shifted) {
         d0 = f32x4.sub(d0, k);
         d1 = f32x4.sub(d1, k);
         d2 = f32x4.sub(d2, k);
         d3 = f32x4.sub(d3, k);
+      }
+      if (centered) {
         a0 = f32x4.add(a0, d0);
         a1 = f32x4.add(a1, d1);
         a2 = f32x4.add(a2, d2);
@@ -57,10 +61,8 @@ function addSums(p: usize, n: i32, pivot: f32, centered: bool): void {
     }
     for (; i + 4 <= end; i += 4) {
       let d = v128.load(p + (<usize>i << 2));
-      if (centered) {
-        d = f32x4.sub(d, k);
-        a0 = f32x4.add(a0, d);
-      }
+      if (shifted) d = f32x4.sub(d, k);
+      if (centered) a0 = f32x4.add(a0, d);
       q0 = f32x4.add(q0, f32x4.mul(d, d));
     }
     let s: f32 = 0;
@@ -77,14 +79,15 @@ function addSums(p: usize, n: i32, pivot: f32, centered: bool): void {
   sum2 += t2;
 }
 
-/** Adds Σ(x - pivot) to sum1 and Σ(x - pivot)² to sum2 over x[0..n). */
+/** Adds Σ(x - pivot) to sum1 and Σ(x - pivot)² to sum2 over x[0..n); pivot 0 skips the subtraction. */
 export function addShiftedSums(p: usize, n: i32, pivot: f32): void {
-  addSums(p, n, pivot, true);
+  if (pivot == 0) addSums(p, n, 0, false, true);
+  else addSums(p, n, pivot, true, true);
 }
 
 /** Adds Σx² to sum2 over x[0..n). */
 export function addSquares(p: usize, n: i32): void {
-  addSums(p, n, 0, false);
+  addSums(p, n, 0, false, false);
 }
 
 const ROW_BLOCK: i32 = 256; // rows summed in f32 before the flush into f64
@@ -96,25 +99,33 @@ const TILE_BYTES: i32 = 16384; // rows per tile: what stays in L1 while every ch
 }
 
 // Adds the column sums of rows [r0, r1) into the f32 accumulators acc1/acc2. Channels are taken 8 at a
-// time with their pivots and sums in registers, two rows per step for independent add chains.
+// time with their pivots and sums in registers, two rows per step for independent add chains. `shifted`
+// false skips the pivots (all zero).
+@inline
 function columnTileSums(
-  p: usize, r0: i32, r1: i32, rowBytes: usize, C: i32, pivot: usize, acc1: usize, acc2: usize,
+  p: usize, r0: i32, r1: i32, rowBytes: usize, C: i32, pivot: usize, acc1: usize, acc2: usize, shifted: bool,
 ): void {
   const zero = f32x4.splat(0);
   let c = 0;
   for (; c + 8 <= C; c += 8) {
     const o = <usize>c << 2;
-    const k0 = v128.load(pivot + o);
-    const k1 = v128.load(pivot + o, 16);
+    const k0 = shifted ? v128.load(pivot + o) : zero;
+    const k1 = shifted ? v128.load(pivot + o, 16) : zero;
     let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
     let q0 = zero, q1 = zero, q2 = zero, q3 = zero;
     let row = p + <usize>r0 * rowBytes + o;
     let r = r0;
     for (; r + 2 <= r1; r += 2) {
-      const d0 = f32x4.sub(v128.load(row), k0);
-      const d1 = f32x4.sub(v128.load(row, 16), k1);
-      const d2 = f32x4.sub(v128.load(row + rowBytes), k0);
-      const d3 = f32x4.sub(v128.load(row + rowBytes, 16), k1);
+      let d0 = v128.load(row);
+      let d1 = v128.load(row, 16);
+      let d2 = v128.load(row + rowBytes);
+      let d3 = v128.load(row + rowBytes, 16);
+      if (shifted) {
+        d0 = f32x4.sub(d0, k0);
+        d1 = f32x4.sub(d1, k1);
+        d2 = f32x4.sub(d2, k0);
+        d3 = f32x4.sub(d3, k1);
+      }
       a0 = f32x4.add(a0, d0);
       a1 = f32x4.add(a1, d1);
       a2 = f32x4.add(a2, d2);
@@ -140,11 +151,11 @@ function columnTileSums(
   }
   for (; c + 4 <= C; c += 4) {
     const o = <usize>c << 2;
-    const k = v128.load(pivot + o);
+    const k = shifted ? v128.load(pivot + o) : zero;
     let a = zero, q = zero;
     let row = p + <usize>r0 * rowBytes + o;
     for (let r = r0; r < r1; r++) {
-      const d = f32x4.sub(v128.load(row), k);
+      const d = shifted ? f32x4.sub(v128.load(row), k) : v128.load(row);
       a = f32x4.add(a, d);
       q = f32x4.add(q, f32x4.mul(d, d));
       row += rowBytes;
@@ -170,11 +181,11 @@ function columnTileSums(
 
 /**
  * Column sums of a row-major [rows, C] block (channel-last data), vectorized across channels:
- * s1[c] = Σ_r (x[r,c] - pivot[c]) and s2[c] = Σ_r (x[r,c] - pivot[c])², into f64 arrays.
- * acc1/acc2 are f32[C] scratch, flushed into s1/s2 every ROW_BLOCK rows.
+ * s1[c] = Σ_r (x[r,c] - pivot[c]) and s2[c] = Σ_r (x[r,c] - pivot[c])², into f64 arrays; `shifted`
+ * false means all pivots are 0. acc1/acc2 are f32[C] scratch, flushed into s1/s2 every ROW_BLOCK rows.
  */
 export function columnSums(
-  p: usize, rows: i32, C: i32, pivot: usize, acc1: usize, acc2: usize, s1: usize, s2: usize,
+  p: usize, rows: i32, C: i32, pivot: usize, acc1: usize, acc2: usize, s1: usize, s2: usize, shifted: bool,
 ): void {
   const rowBytes = <usize>C << 2;
   const tile = tileRows(rowBytes);
@@ -185,7 +196,10 @@ export function columnSums(
     const end = min(rows, r + ROW_BLOCK);
     memory.fill(acc1, 0, rowBytes);
     memory.fill(acc2, 0, rowBytes);
-    for (; r < end; r += tile) columnTileSums(p, r, min(end, r + tile), rowBytes, C, pivot, acc1, acc2);
+    for (; r < end; r += tile) {
+      if (shifted) columnTileSums(p, r, min(end, r + tile), rowBytes, C, pivot, acc1, acc2, true);
+      else columnTileSums(p, r, min(end, r + tile), rowBytes, C, pivot, acc1, acc2, false);
+    }
     r = end;
     for (let c = 0; c < C; c++) {
       const o = <usize>c << 2;
@@ -223,5 +237,7 @@ export function exactMoments(p: usize, runLen: i32, runs: i32, runStride: usize,
     }
   }
   exactMean = mean;
-  exactMoment2 = m2 / n;
+  // An infinite input makes an uncentred group's mean square infinite, which would scale every finite
+  // output of the group to 0: poison the group instead, as a centred group's Inf - Inf does.
+  exactMoment2 = isFinite<f64>(m2) ? m2 / n : NaN;
 }

@@ -1,9 +1,9 @@
 // LayerNorm and RMSNorm: each row of `n` contiguous elements is one group, normalized right after its
 // statistics are taken, while it is still in cache.
 
-import { groupMoments, groupMean, groupVar, groupPivot } from './stats';
+import { groupMoments, groupMean, groupVar } from './stats';
 import { applyAffineRow, addInto } from './apply';
-import { scaleOf } from './coefficients';
+import { scaleOf, pivotFor } from './coefficients';
 
 /**
  * Normalizes `rows` rows of `n` elements from x into y (which may equal x). With `res`, each row of
@@ -28,7 +28,8 @@ export function normalizeRows(
     const scale = scaleOf(groupVar, eps);
     if (meanOut != 0) store<f32>(meanOut + (<usize>r << 2), <f32>groupMean);
     if (rstdOut != 0) store<f32>(rstdOut + (<usize>r << 2), <f32>(1 / Math.sqrt(groupVar + eps)));
-    const shift = 0 - (groupMean - <f64>groupPivot) * scale;
-    applyAffineRow(src, dst, n, groupPivot, <f32>scale, <f32>shift, w, b);
+    const pivot = pivotFor(groupMean, groupVar, scale);
+    const shift = 0 - (groupMean - <f64>pivot) * scale;
+    applyAffineRow(src, dst, n, pivot, <f32>scale, <f32>shift, w, b);
   }
 }

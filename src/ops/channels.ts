@@ -130,7 +130,7 @@ function groupNormCall(
   const eps = checkEps(o.eps ?? 1e-5);
   const call = channelCall(x, shape, o.layout ?? 'NCHW', o.weight, o.bias, o.out);
   const { N, C, HW, y, length, channelsLast } = call;
-  const G = numGroups ?? C;
+  const G = numGroups ?? Math.max(C, 1); // instanceNorm: one group per channel
   if (typeof G !== 'number' || !Number.isInteger(G) || G < 1 || C % G !== 0) {
     throw new NormkitError(
       'INVALID_GROUPS',
