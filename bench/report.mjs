@@ -1,7 +1,7 @@
 // Turns the per-pass results into the published tables: times, speed-ups, accuracy and the targets.
 import { elements, trafficFloats, TOLERANCE } from './cases.mjs';
 
-export const IMPL_ORDER = ['normkit-copy', 'normkit-alloc', 'normkit-zc', 'js', 'ort-web', 'ort-node', 'tfjs', 'roofline'];
+const IMPL_ORDER = ['normkit-copy', 'normkit-alloc', 'normkit-zc', 'js', 'ort-web', 'ort-node', 'tfjs', 'roofline'];
 /** The peers normkit is compared against, in table order. */
 const PEERS = ['js', 'ort-web', 'ort-node', 'tfjs'];
 const WASM_JS_PEERS = ['js', 'ort-web', 'tfjs'];
@@ -22,13 +22,13 @@ const SHORT = {
 
 /** Best (lowest) median over passes; a wrong or failing pass makes the whole entry wrong or failing. */
 function merge(rows) {
-  const ok = rows.filter((r) => r.status === 'ok');
+  const timed = rows.filter((r) => r.status === 'ok');
   const worstErr = Math.max(...rows.map((r) => (r.err === undefined ? 0 : r.err)));
   const entry = { err: rows.some((r) => r.err !== undefined) ? worstErr : undefined, layout: rows[0].layout };
   const bad = rows.find((r) => r.status === 'wrong') ?? rows.find((r) => r.status === 'error');
   if (bad) return { ...entry, status: bad.status, message: bad.message };
-  const medians = ok.map((r) => r.medianUs);
-  const best = ok.reduce((a, r) => (r.medianUs < a.medianUs ? r : a));
+  const medians = timed.map((r) => r.medianUs);
+  const best = timed.reduce((a, r) => (r.medianUs < a.medianUs ? r : a));
   return {
     ...entry,
     status: 'ok',
