@@ -182,9 +182,23 @@ export function mainOutRef(): number {
   return lastOutRef;
 }
 
-/** Kernel workspace in scratch. */
+/** Kernel workspace in scratch (`bytes` as the kernel returns it: a u32 that JS reads as a signed i32). */
 export function workRef(bytes: number): number {
-  return -(reserve(bytes) + 1);
+  return -(reserve(bytes >>> 0) + 1);
+}
+
+/**
+ * Refuses, before anything is staged, a channel count whose kernel workspace (about 52 bytes per channel and
+ * 16 per AdaIN style plane, sized in u32 by the kernel) could not fit in wasm32 memory or would wrap.
+ */
+export function checkWorkspace(what: string, C: number, styleGroups: number): void {
+  const bytes = 64 * C + 16 * styleGroups + 4096;
+  if (bytes > 2 ** 32) {
+    throw new NormkitError(
+      'TOO_LARGE',
+      `${what}: ${C} channels need about ${bytes} bytes of kernel workspace, over the wasm32 limit of 4294967296 bytes (4 GiB)`,
+    );
+  }
 }
 
 export function ptr(ref: number): number {

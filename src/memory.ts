@@ -115,6 +115,14 @@ export function allocate(bytes: number, what: string): number {
     // The last free block may end at the top of memory: grow only by what it lacks.
     const last = freeStart.length - 1;
     const tail = last >= 0 && freeStart[last] + freeSize[last] === heapEnd ? freeSize[last] : 0;
+    if (scratchPtr !== 0 && heapEnd + size - tail > MAX_BYTES) {
+      // Idle scratch kept from an earlier large call gives way rather than refusing this request.
+      deallocate(scratchPtr);
+      scratchPtr = 0;
+      scratchBytes = 0;
+      attempt--;
+      continue;
+    }
     grow(size - tail, what);
   }
   throw tooLarge(bytes, what);
@@ -166,7 +174,7 @@ export class Tensor {
     if (length * 4 > MAX_BYTES) throw tooLarge(length * 4, `tensor(${length})`);
     this.length = length;
     this.ptr = length === 0 ? 0 : allocate(length * 4, `tensor(${length})`);
-    if (length > 0) heap.fill(0, this.ptr >> 2, (this.ptr >> 2) + length);
+    if (length > 0) heap.fill(0, this.ptr >>> 2, (this.ptr >>> 2) + length);
   }
 
   /** A Float32Array view of the tensor's memory, valid until the memory next grows (re-read it then). */
@@ -265,8 +273,21 @@ export function commitStaging(what: string): void {
     if (scratchPtr !== 0) deallocate(scratchPtr);
     scratchPtr = 0;
     scratchBytes = 0;
-    const bytes = Math.max(total, Math.min(MAX_BYTES, Math.ceil(total * 1.25)));
-    scratchPtr = allocate(bytes, what);
+    let bytes = Math.max(total, Math.min(MAX_BYTES, Math.ceil(total * 1.25)));
+    try {
+      try {
+        scratchPtr = allocate(bytes, what);
+      } catch (e) {
+        // The 25% headroom may not fit where the exact size still does.
+        if (bytes === total) throw e;
+        bytes = total;
+        scratchPtr = allocate(bytes, what);
+      }
+    } catch (e) {
+      // TOO_LARGE: drop the references to the caller's arrays; nothing was copied.
+      finishStaging(false);
+      throw e;
+    }
     scratchBytes = bytes;
   }
   for (let i = 0; i < count; i++) {
@@ -282,7 +303,7 @@ export function commitStaging(what: string): void {
           'grew during this call; pass the Tensor itself instead of its .array',
       );
     }
-    if (src !== null) heap.set(src, (scratchPtr + offsets[i]) >> 2);
+    if (src !== null) heap.set(src, (scratchPtr + offsets[i]) >>> 2);
   }
 }
 
@@ -295,7 +316,7 @@ export function finishStaging(copyOut = true): void {
   for (let i = 0; i < count; i++) {
     const dst = dsts[i];
     if (dst !== null && copyOut) {
-      const p = (scratchPtr + offsets[i]) >> 2;
+      const p = (scratchPtr + offsets[i]) >>> 2;
       dst.set(heap.subarray(p, p + lengths[i]));
     }
     srcs[i] = null;

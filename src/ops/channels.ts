@@ -5,7 +5,7 @@ import { getKernels } from '../wasm.js';
 import { beginStaging, commitStaging, finishStaging } from '../memory.js';
 import {
   optionsOf, lengthOf, checkLength, checkShape, checkEps, checkLayout, checkBoolean, channelDims, checkTensorOverlap, checkOutputsOverlap,
-  inputRef, inOutRef, mainRefs, mainOutRef, workRef, ptr, result,
+  inputRef, inOutRef, mainRefs, mainOutRef, workRef, checkWorkspace, ptr, result,
 } from '../args.js';
 import type { AdaINOptions, BatchNormOptions, ChannelNormOptions, TensorLike } from '../types.js';
 
@@ -96,6 +96,7 @@ export function batchNorm(x: TensorLike, shape: readonly number[], options?: Bat
     checkTensorOverlap('out', o.out, 'runningVar', runningVar, false);
   }
   if (length === 0) return result(y);
+  checkWorkspace('batchNorm', C, 0);
 
   beginStaging();
   const xRef = mainRefs(x, y, length);
@@ -138,6 +139,7 @@ function groupNormCall(
     );
   }
   if (length === 0) return result(y);
+  checkWorkspace(op, C, 0);
   beginStaging();
   const xRef = mainRefs(x, y, length);
   const yRef = mainOutRef();
@@ -192,6 +194,7 @@ export function adaIN(
   }
   checkTensorOverlap('out', o.out, 'style', style, false);
   if (length === 0) return result(y);
+  checkWorkspace('adaIN', C, styleN * C);
   beginStaging();
   const xRef = mainRefs(content, y, length);
   const yRef = mainOutRef();
