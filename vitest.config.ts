@@ -59,7 +59,7 @@ export default defineConfig({
       ...(chromium
         ? [
             {
-              extends: true,
+              extends: true as const,
               test: {
                 name: 'chromium',
                 include: ['test/**/*.test.ts'],
@@ -77,7 +77,7 @@ export default defineConfig({
               },
             },
             {
-              extends: true,
+              extends: true as const,
               test: {
                 name: 'e2e',
                 environment: 'node',

@@ -122,4 +122,22 @@ describe('plain <script type="module"> pages (examples/plain-esm)', () => {
       await server.close();
     }
   });
+
+  it("a page with a strict Content-Security-Policy needs 'wasm-unsafe-eval' (documented in docs/browser.md)", async () => {
+    const page = '/examples/plain-esm/index.html';
+    const strict = await serveDir(repo, { headers: { 'content-security-policy': "script-src 'self' 'unsafe-inline'" } });
+    const allowed = await serveDir(repo, {
+      headers: { 'content-security-policy': "script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'" },
+    });
+    try {
+      const blocked = await loadResult(`${strict.url}${page}`);
+      expect(String(blocked.result.error)).toContain('CompileError');
+      const ok = await loadResult(`${allowed.url}${page}`);
+      expect(ok.result.error).toBeUndefined();
+      expect(ok.problems).toEqual([]);
+    } finally {
+      await strict.close();
+      await allowed.close();
+    }
+  });
 });

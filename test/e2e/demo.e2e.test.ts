@@ -72,7 +72,7 @@ async function readDom(): Promise<{
   rows: Row[];
 }> {
   return page.evaluate(() => {
-    const cells = [...document.querySelectorAll<HTMLElement>('#cube .cell')].map((e) => ({
+    const cells = Array.from(document.querySelectorAll<HTMLElement>('#cube .cell')).map((e) => ({
       n: +e.dataset.n!,
       c: +e.dataset.c!,
       s: +e.dataset.s!,
@@ -81,19 +81,19 @@ async function readDom(): Promise<{
       value: +e.dataset.value!,
       lit: e.classList.contains('lit'),
     }));
-    const mem = [...document.querySelectorAll<HTMLElement>('#memory .mcell')].map((e) => ({
+    const mem = Array.from(document.querySelectorAll<HTMLElement>('#memory .mcell')).map((e) => ({
       offset: +e.dataset.offset!,
       group: +e.dataset.group!,
       lit: e.classList.contains('lit'),
     }));
-    const faces = [...document.querySelectorAll<SVGElement>('#cube3d polygon.face')].map((e) => ({
+    const faces = Array.from(document.querySelectorAll<SVGElement>('#cube3d polygon.face')).map((e) => ({
       n: +e.dataset.n!,
       c: +e.dataset.c!,
       s: +e.dataset.s!,
       group: +e.dataset.group!,
       lit: e.classList.contains('lit'),
     }));
-    const rows = [...document.querySelectorAll<HTMLElement>('#stats tbody tr')].map((tr) => ({
+    const rows = Array.from(document.querySelectorAll<HTMLElement>('#stats tbody tr')).map((tr) => ({
       group: +tr.dataset.group!,
       count: +tr.querySelector('.count')!.textContent!,
       mean: tr.querySelector('.mean')!.textContent!,

@@ -23,7 +23,10 @@ export interface Served {
   requests: string[];
 }
 
-export async function serveDir(dir: string, options: { isolate?: boolean } = {}): Promise<Served> {
+export async function serveDir(
+  dir: string,
+  options: { isolate?: boolean; headers?: Record<string, string> } = {},
+): Promise<Served> {
   const root = resolve(dir);
   const requests: string[] = [];
   const server: Server = createServer(async (req, res) => {
@@ -41,6 +44,7 @@ export async function serveDir(dir: string, options: { isolate?: boolean } = {})
         'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
         'cache-control': 'no-store',
       };
+      Object.assign(headers, options.headers);
       if (options.isolate) {
         headers['cross-origin-opener-policy'] = 'same-origin';
         headers['cross-origin-embedder-policy'] = 'require-corp';

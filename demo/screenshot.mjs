@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// Regenerates docs/demo.png, the README's picture of the demo: opens the built demo (vite preview, with
+// its COOP/COEP headers) in headless Chromium, selects GroupNorm with 3 groups, runs the live benchmark
+// briefly and takes a reduced-scale screenshot from the top to the bar chart (kept under 200 KB).
+//
+//   npm run build && npx vite build --config demo/vite.config.ts && node demo/screenshot.mjs [out.png]
+import { chromium } from 'playwright';
+import { preview } from 'vite';
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CHROMIUM_ARGS, findChromium, INSTALL_HINT } from '../test/browser/chromium.mjs';
+
+const out = process.argv[2] ?? fileURLToPath(new URL('../docs/demo.png', import.meta.url));
+const executablePath = findChromium();
+if (!executablePath) {
+  console.error(`No Chromium found. ${INSTALL_HINT}`);
+  process.exit(2);
+}
+const server = await preview({
+  configFile: fileURLToPath(new URL('./vite.config.ts', import.meta.url)),
+  preview: { host: '127.0.0.1', port: 0 },
+  logLevel: 'warn',
+});
+const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
+try {
+  const page = await browser.newPage({ viewport: { width: 1120, height: 900 }, deviceScaleFactor: 0.7 });
+  await page.goto(`${server.resolvedUrls.local[0]}?benchTime=250`);
+  await page.waitForSelector('body[data-ready=true]');
+  await page.selectOption('#groups', '3');
+  await page.check('input[name=op][value=group]');
+  await page.click('#cube .cell[data-n="1"][data-c="3"][data-s="0"]');
+  await page.click('#bench-run');
+  await page.waitForSelector('#bench[data-bench-state=done]', { timeout: 300_000 });
+  mkdirSync(dirname(out), { recursive: true });
+  // From the top of the page to the end of the bar chart (the table below it is left out).
+  const [bottom, width] = await page.evaluate(() => {
+    const r = document.querySelector('#bench-chart').getBoundingClientRect();
+    return [r.bottom + window.scrollY, document.documentElement.scrollWidth];
+  });
+  await page.screenshot({
+    path: out,
+    fullPage: true,
+    clip: { x: 0, y: 0, width, height: Math.ceil(bottom + 8) },
+  });
+  console.log(`wrote ${out} (${Math.round(statSync(out).size / 1024)} KB)`);
+} finally {
+  await browser.close();
+  await server.close();
+}
