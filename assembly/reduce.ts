@@ -23,71 +23,99 @@ const BLOCK: i32 = 1024; // a multiple of 16, so only the last block has a tail
   );
 }
 
-// One body for the three reductions; `shifted` and `centered` are literals at every call site, so
-// inlining folds the branches away. centered false keeps only Σx² (RMSNorm).
+// One body for the three reductions, over a group of `runs` runs of `runLen` elements `runStride` bytes
+// apart; the vector accumulators carry over from run to run, so short strided runs (BatchNorm's planes)
+// cost no reduction of their own. `shifted` and `centered` are literals at every call site, so inlining
+// folds the branches away; centered false keeps only Σx² (RMSNorm).
 @inline
-function addSums(p: usize, n: i32, pivot: f32, shifted: bool, centered: bool): void {
+function addSums(
+  p: usize, runLen: i32, runs: i32, runStride: usize, pivot: f32, shifted: bool, centered: bool,
+): void {
   const k = f32x4.splat(pivot);
+  const zero = f32x4.splat(0);
   let t1: f64 = 0;
   let t2: f64 = 0;
-  let i = 0;
-  while (i < n) {
-    const end = min(n, i + BLOCK);
-    let a0 = f32x4.splat(0);
-    let a1 = a0, a2 = a0, a3 = a0;
-    let q0 = a0, q1 = a0, q2 = a0, q3 = a0;
-    for (; i + 16 <= end; i += 16) {
-      const q = p + (<usize>i << 2);
-      let d0 = v128.load(q);
-      let d1 = v128.load(q, 16);
-      let d2 = v128.load(q, 32);
-      let d3 = v128.load(q, 48);
-      if (shifted) {
-        d0 = f32x4.sub(d0, k);
-        d1 = f32x4.sub(d1, k);
-        d2 = f32x4.sub(d2, k);
-        d3 = f32x4.sub(d3, k);
+  let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+  let q0 = zero, q1 = zero, q2 = zero, q3 = zero;
+  let s: f32 = 0;
+  let ss: f32 = 0;
+  let pending = 0; // elements in the vector accumulators since the last flush (a multiple of 4)
+  let scalars = 0; // elements in s and ss since the last flush
+  const vecBytes = <usize>(runLen & ~3) << 2;
+  const runBytes = <usize>runLen << 2;
+  for (let r = 0; r < runs; r++) {
+    let q = p + <usize>r * runStride;
+    const vecEnd = q + vecBytes;
+    while (q < vecEnd) {
+      const chunkEnd = min(vecEnd, q + (<usize>(BLOCK - pending) << 2));
+      pending += <i32>(chunkEnd - q) >> 2;
+      for (; q + 64 <= chunkEnd; q += 64) {
+        let d0 = v128.load(q);
+        let d1 = v128.load(q, 16);
+        let d2 = v128.load(q, 32);
+        let d3 = v128.load(q, 48);
+        if (shifted) {
+          d0 = f32x4.sub(d0, k);
+          d1 = f32x4.sub(d1, k);
+          d2 = f32x4.sub(d2, k);
+          d3 = f32x4.sub(d3, k);
+        }
+        if (centered) {
+          a0 = f32x4.add(a0, d0);
+          a1 = f32x4.add(a1, d1);
+          a2 = f32x4.add(a2, d2);
+          a3 = f32x4.add(a3, d3);
+        }
+        q0 = f32x4.add(q0, f32x4.mul(d0, d0));
+        q1 = f32x4.add(q1, f32x4.mul(d1, d1));
+        q2 = f32x4.add(q2, f32x4.mul(d2, d2));
+        q3 = f32x4.add(q3, f32x4.mul(d3, d3));
       }
-      if (centered) {
-        a0 = f32x4.add(a0, d0);
-        a1 = f32x4.add(a1, d1);
-        a2 = f32x4.add(a2, d2);
-        a3 = f32x4.add(a3, d3);
+      for (; q < chunkEnd; q += 16) {
+        let d = v128.load(q);
+        if (shifted) d = f32x4.sub(d, k);
+        if (centered) a0 = f32x4.add(a0, d);
+        q0 = f32x4.add(q0, f32x4.mul(d, d));
       }
-      q0 = f32x4.add(q0, f32x4.mul(d0, d0));
-      q1 = f32x4.add(q1, f32x4.mul(d1, d1));
-      q2 = f32x4.add(q2, f32x4.mul(d2, d2));
-      q3 = f32x4.add(q3, f32x4.mul(d3, d3));
+      if (pending >= BLOCK) {
+        if (centered) t1 += hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
+        t2 += hsum(f32x4.add(f32x4.add(q0, q1), f32x4.add(q2, q3)));
+        a0 = a1 = a2 = a3 = q0 = q1 = q2 = q3 = zero;
+        pending = 0;
+      }
     }
-    for (; i + 4 <= end; i += 4) {
-      let d = v128.load(p + (<usize>i << 2));
-      if (shifted) d = f32x4.sub(d, k);
-      if (centered) a0 = f32x4.add(a0, d);
-      q0 = f32x4.add(q0, f32x4.mul(d, d));
-    }
-    let s: f32 = 0;
-    let ss: f32 = 0;
-    for (; i < end; i++) {
-      const d = load<f32>(p + (<usize>i << 2)) - pivot;
+    const end = p + <usize>r * runStride + runBytes;
+    for (; q < end; q += 4) {
+      const d = load<f32>(q) - pivot;
       s += d;
       ss += d * d;
+      scalars++;
     }
-    if (centered) t1 += hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3))) + <f64>s;
-    t2 += hsum(f32x4.add(f32x4.add(q0, q1), f32x4.add(q2, q3))) + <f64>ss;
+    if (scalars >= BLOCK) {
+      t1 += <f64>s;
+      t2 += <f64>ss;
+      s = ss = 0;
+      scalars = 0;
+    }
   }
-  sum1 += t1;
-  sum2 += t2;
+  if (centered) t1 += hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3))) + <f64>s;
+  t2 += hsum(f32x4.add(f32x4.add(q0, q1), f32x4.add(q2, q3))) + <f64>ss;
+  sum1 = t1;
+  sum2 = t2;
 }
 
-/** Adds Σ(x - pivot) to sum1 and Σ(x - pivot)² to sum2 over x[0..n); pivot 0 skips the subtraction. */
-export function addShiftedSums(p: usize, n: i32, pivot: f32): void {
-  if (pivot == 0) addSums(p, n, 0, false, true);
-  else addSums(p, n, pivot, true, true);
+/**
+ * Σ(x - pivot) into sum1 and Σ(x - pivot)² into sum2 over a group of `runs` runs of `runLen` elements,
+ * `runStride` bytes apart; pivot 0 skips the subtraction.
+ */
+export function shiftedSums(p: usize, runLen: i32, runs: i32, runStride: usize, pivot: f32): void {
+  if (pivot == 0) addSums(p, runLen, runs, runStride, 0, false, true);
+  else addSums(p, runLen, runs, runStride, pivot, true, true);
 }
 
-/** Adds Σx² to sum2 over x[0..n). */
-export function addSquares(p: usize, n: i32): void {
-  addSums(p, n, 0, false, false);
+/** Σx² into sum2 over a group laid out as for {@link shiftedSums}. */
+export function squareSums(p: usize, runLen: i32, runs: i32, runStride: usize): void {
+  addSums(p, runLen, runs, runStride, 0, false, false);
 }
 
 const ROW_BLOCK: i32 = 256; // rows summed in f32 before the flush into f64

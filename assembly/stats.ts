@@ -8,7 +8,7 @@
 // inputs are not finite, take the exact f64 path.
 
 import {
-  sum1, sum2, addShiftedSums, addSquares, columnSums, exactMoments, exactMean, exactMoment2,
+  sum1, sum2, shiftedSums, squareSums, columnSums, exactMoments, exactMean, exactMoment2,
 } from './reduce';
 
 /** Mean of the last group (0 for an uncentred group). */
@@ -46,13 +46,8 @@ function settle(n: f64, pivot: f32, s1: f64, s2: f64, centered: bool): i32 {
 }
 
 function shiftedPass(p: usize, runLen: i32, runs: i32, runStride: usize, pivot: f32, centered: bool): i32 {
-  sum1 = 0;
-  sum2 = 0;
-  for (let r = 0; r < runs; r++) {
-    const q = p + <usize>r * runStride;
-    if (centered) addShiftedSums(q, runLen, pivot);
-    else addSquares(q, runLen);
-  }
+  if (centered) shiftedSums(p, runLen, runs, runStride, pivot);
+  else squareSums(p, runLen, runs, runStride);
   return settle(<f64>runLen * <f64>runs, pivot, sum1, sum2, centered);
 }
 
