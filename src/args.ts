@@ -16,6 +16,14 @@ export function optionsOf<T extends object>(options: T | undefined): T {
   return options;
 }
 
+/**
+ * An option's value, or `fallback` when it is undefined. Only undefined means "absent": null is a value of the
+ * wrong type, refused by the option's own check (as null is for tensor options).
+ */
+export function option<T>(value: T | null | undefined, fallback: T): T | null {
+  return value === undefined ? fallback : value;
+}
+
 /** Length of a tensor argument, refusing what is not a Float32Array or a live Tensor. */
 export function lengthOf(name: string, a: unknown): number {
   if (a instanceof Float32Array) return a.length;

@@ -5,7 +5,7 @@ import { getKernels } from '../wasm.js';
 import { beginStaging, commitStaging, finishStaging } from '../memory.js';
 import {
   optionsOf, lengthOf, checkLength, checkShape, checkEps, checkLayout, checkBoolean, channelDims, checkTensorOverlap, checkOutputsOverlap,
-  inputRef, inOutRef, mainRefs, mainOutRef, workRef, checkWorkspace, ptr, result,
+  inputRef, inOutRef, mainRefs, mainOutRef, workRef, checkWorkspace, option, ptr, result,
 } from '../args.js';
 import type { AdaINOptions, BatchNormOptions, ChannelNormOptions, TensorLike } from '../types.js';
 
@@ -22,18 +22,18 @@ interface ChannelCall {
 // Validates what every channel op shares: x, its shape and layout, per-channel weight/bias, and out.
 function channelCall(
   x: TensorLike, shape: readonly number[], layout: unknown, weight: TensorLike | undefined,
-  bias: TensorLike | undefined, out: TensorLike | undefined,
+  bias: TensorLike | undefined, out: TensorLike | undefined, xName = 'x', shapeName = 'shape',
 ): ChannelCall {
-  const length = lengthOf('x', x);
-  checkShape('shape', shape, length, 'x', 2);
+  const length = lengthOf(xName, x);
+  checkShape(shapeName, shape, length, xName, 2);
   const channelsLast = checkLayout(layout);
   const [N, C, HW] = channelDims(shape, channelsLast);
   const why = `one per channel: C = ${C}`;
   if (weight !== undefined) checkLength('weight', weight, C, why);
   if (bias !== undefined) checkLength('bias', bias, C, why);
   if (out !== undefined) {
-    checkLength('out', out, length, 'the length of x');
-    checkTensorOverlap('out', out, 'x', x, true);
+    checkLength('out', out, length, `the length of ${xName}`);
+    checkTensorOverlap('out', out, xName, x, true);
     checkTensorOverlap('out', out, 'weight', weight, false);
     checkTensorOverlap('out', out, 'bias', bias, false);
   }
@@ -49,14 +49,14 @@ function channelCall(
 export function batchNorm(x: TensorLike, shape: readonly number[], options?: BatchNormOptions): Float32Array {
   const k = getKernels();
   const o = optionsOf(options);
-  const eps = checkEps(o.eps ?? 1e-5);
-  const training = checkBoolean('training', o.training ?? false);
-  const unbiased = checkBoolean('unbiasedRunningVar', o.unbiasedRunningVar ?? true);
-  const momentum = o.momentum ?? 0.1;
+  const eps = checkEps(option(o.eps, 1e-5));
+  const training = checkBoolean('training', option(o.training, false));
+  const unbiased = checkBoolean('unbiasedRunningVar', option(o.unbiasedRunningVar, true));
+  const momentum = option(o.momentum, 0.1);
   if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1)) {
     throw new NormkitError('INVALID_MOMENTUM', `momentum: expected a number in [0, 1], got ${describe(momentum)}`);
   }
-  const call = channelCall(x, shape, o.layout ?? 'NCHW', o.weight, o.bias, o.out);
+  const call = channelCall(x, shape, option(o.layout, 'NCHW'), o.weight, o.bias, o.out);
   const { N, C, HW, y, length, channelsLast } = call;
   const { runningMean, runningVar } = o;
   const why = `one per channel: C = ${C}`;
@@ -128,10 +128,10 @@ function groupNormCall(
   op: string, x: TensorLike, shape: readonly number[], numGroups: unknown, o: ChannelNormOptions,
 ): Float32Array {
   const k = getKernels();
-  const eps = checkEps(o.eps ?? 1e-5);
-  const call = channelCall(x, shape, o.layout ?? 'NCHW', o.weight, o.bias, o.out);
+  const eps = checkEps(option(o.eps, 1e-5));
+  const call = channelCall(x, shape, option(o.layout, 'NCHW'), o.weight, o.bias, o.out);
   const { N, C, HW, y, length, channelsLast } = call;
-  const G = numGroups ?? Math.max(C, 1); // instanceNorm: one group per channel
+  const G = option(numGroups, Math.max(C, 1)); // instanceNorm: one group per channel
   if (typeof G !== 'number' || !Number.isInteger(G) || G < 1 || C % G !== 0) {
     throw new NormkitError(
       'INVALID_GROUPS',
@@ -178,8 +178,10 @@ export function adaIN(
 ): Float32Array {
   const k = getKernels();
   const o = optionsOf(options);
-  const eps = checkEps(o.eps ?? 1e-5);
-  const { N, C, HW, y, length, channelsLast } = channelCall(content, contentShape, o.layout ?? 'NCHW', undefined, undefined, o.out);
+  const eps = checkEps(option(o.eps, 1e-5));
+  const { N, C, HW, y, length, channelsLast } = channelCall(
+    content, contentShape, option(o.layout, 'NCHW'), undefined, undefined, o.out, 'content', 'contentShape',
+  );
   const styleLength = lengthOf('style', style);
   checkShape('styleShape', styleShape, styleLength, 'style', 2);
   const [styleN, styleC, styleHW] = channelDims(styleShape, channelsLast);

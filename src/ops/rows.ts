@@ -5,7 +5,7 @@ import { getKernels } from '../wasm.js';
 import { Tensor, beginStaging, commitStaging, finishStaging } from '../memory.js';
 import {
   optionsOf, lengthOf, checkLength, checkShape, checkEps, checkTensorOverlap, checkOutputsOverlap, inputRef, outputRef, mainRefs, mainOutRef, ptr,
-  result,
+  result, option,
 } from '../args.js';
 import type { LayerNormOptions, RmsNormOptions, TensorLike } from '../types.js';
 
@@ -105,7 +105,7 @@ function normalizeRows(
 export function layerNorm(x: TensorLike, shape: readonly number[], options?: LayerNormOptions): Float32Array {
   const o = optionsOf(options);
   return normalizeRows(
-    'layerNorm', x, shape, o.axis ?? -1, o.weight, o.bias, o.eps ?? 1e-5, o.residual, o.sumOut, o.out, o.mean,
+    'layerNorm', x, shape, option(o.axis, -1), o.weight, o.bias, option(o.eps, 1e-5), o.residual, o.sumOut, o.out, o.mean,
     o.invStd, true,
   );
 }
@@ -114,7 +114,7 @@ export function layerNorm(x: TensorLike, shape: readonly number[], options?: Lay
 export function rmsNorm(x: TensorLike, shape: readonly number[], options?: RmsNormOptions): Float32Array {
   const o = optionsOf(options);
   return normalizeRows(
-    'rmsNorm', x, shape, o.axis ?? -1, o.weight, undefined, o.eps ?? 1e-5, o.residual, o.sumOut, o.out,
+    'rmsNorm', x, shape, option(o.axis, -1), o.weight, undefined, option(o.eps, 1e-5), o.residual, o.sumOut, o.out,
     undefined, undefined, false,
   );
 }
