@@ -34,6 +34,33 @@ function gitRevision() {
   }
 }
 
+const TICKS_PER_SECOND = 100; // USER_HZ of /proc on Linux
+
+/**
+ * CPU seconds used by the whole machine and by this process with its finished children, from /proc
+ * (Linux only; undefined elsewhere).
+ */
+export function cpuSnapshot() {
+  try {
+    const [, user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+    // Fields after the parenthesised command name: utime, stime, cutime, cstime are the 12th to 15th.
+    const own = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ').slice(11, 15).map(Number);
+    return {
+      at: performance.now() / 1000,
+      machine: (user + nice + system + irq + softirq + steal) / TICKS_PER_SECOND,
+      own: own.reduce((a, b) => a + b, 0) / TICKS_PER_SECOND,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Cores kept busy by other processes between two snapshots (the benchmark's own work subtracted). */
+export function otherCores(before, after) {
+  if (!before || !after) return undefined;
+  return Math.max(0, (after.machine - before.machine - (after.own - before.own)) / (after.at - before.at));
+}
+
 export function environment() {
   const cpus = os.cpus();
   return {

@@ -2,10 +2,9 @@
 // the passes), printed as markdown and written to bench/results/latest.{json,md}.
 import { fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { selectCases } from './cases.mjs';
-import { environment } from './env.mjs';
+import { cpuSnapshot, environment, otherCores } from './env.mjs';
 import { evaluateTargets, renderMarkdown, summarize } from './report.mjs';
 
 /**
@@ -108,15 +107,20 @@ function runProcess(families, job, pass, sink, progress) {
 async function main() {
   const { settings, cases } = options();
   const startedAt = new Date().toISOString();
-  const loadAtStart = os.loadavg()[0];
   const t0 = performance.now();
   const sink = { results: [], impls: {}, familyErrors: [] };
   const perPass = IMPLS_PER_PROCESS.reduce((a, b) => a + b, 0) * cases.length;
   const progress = progressReporter(perPass * settings.passes);
   const job = { caseIds: cases.map((c) => c.id), budget: { time: settings.time, warmupTime: settings.warmupTime } };
+  // Other work on a 2-core machine preempts long calls: measure how much there was, per pass.
+  const contention = [];
+  const first = cpuSnapshot();
   for (let pass = 1; pass <= settings.passes; pass++) {
+    const before = cpuSnapshot();
     for (const families of PROCESSES) await runProcess(families, job, pass, sink, progress);
+    contention.push(otherCores(before, cpuSnapshot()));
   }
+  contention.unshift(otherCores(first, cpuSnapshot()));
   progress.end();
 
   const table = summarize(cases, sink.results);
@@ -132,8 +136,7 @@ async function main() {
     // A family that fails in every pass is reported once.
     familyErrors: sink.familyErrors.filter((e, k, all) => all.findIndex((o) => o.family === e.family) === k),
     startedAt,
-    // Other work on a 2-core machine preempts long calls; the 1-minute load says how busy it was.
-    load: [loadAtStart, os.loadavg()[0]],
+    contention,
     wallSeconds: (performance.now() - t0) / 1000,
     argv: process.argv.slice(2),
   };
