@@ -126,33 +126,34 @@ const TILE_BYTES: i32 = 16384; // rows per tile: what stays in L1 while every ch
   return max(1, min(ROW_BLOCK, TILE_BYTES / <i32>rowBytes));
 }
 
-// Adds the column sums of rows [r0, r1) into the f32 accumulators acc1/acc2. Channels are taken 8 at a
-// time with their pivots and sums in registers, two rows per step for independent add chains. `shifted`
-// false skips the pivots (all zero).
+// Adds the column sums of rows [r0, r1) into the f32 accumulators acc1/acc2. Channels are taken 16 at a
+// time (a whole cache line of each row) with their pivots and sums in registers while the tile's rows
+// stream past; 16 measured markedly faster than 8. `shifted` false skips the pivots (all zero).
 @inline
 function columnTileSums(
   p: usize, r0: i32, r1: i32, rowBytes: usize, C: i32, pivot: usize, acc1: usize, acc2: usize, shifted: bool,
 ): void {
   const zero = f32x4.splat(0);
   let c = 0;
-  for (; c + 8 <= C; c += 8) {
+  for (; c + 16 <= C; c += 16) {
     const o = <usize>c << 2;
     const k0 = shifted ? v128.load(pivot + o) : zero;
     const k1 = shifted ? v128.load(pivot + o, 16) : zero;
+    const k2 = shifted ? v128.load(pivot + o, 32) : zero;
+    const k3 = shifted ? v128.load(pivot + o, 48) : zero;
     let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
     let q0 = zero, q1 = zero, q2 = zero, q3 = zero;
     let row = p + <usize>r0 * rowBytes + o;
-    let r = r0;
-    for (; r + 2 <= r1; r += 2) {
+    for (let r = r0; r < r1; r++) {
       let d0 = v128.load(row);
       let d1 = v128.load(row, 16);
-      let d2 = v128.load(row + rowBytes);
-      let d3 = v128.load(row + rowBytes, 16);
+      let d2 = v128.load(row, 32);
+      let d3 = v128.load(row, 48);
       if (shifted) {
         d0 = f32x4.sub(d0, k0);
         d1 = f32x4.sub(d1, k1);
-        d2 = f32x4.sub(d2, k0);
-        d3 = f32x4.sub(d3, k1);
+        d2 = f32x4.sub(d2, k2);
+        d3 = f32x4.sub(d3, k3);
       }
       a0 = f32x4.add(a0, d0);
       a1 = f32x4.add(a1, d1);
@@ -162,20 +163,16 @@ function columnTileSums(
       q1 = f32x4.add(q1, f32x4.mul(d1, d1));
       q2 = f32x4.add(q2, f32x4.mul(d2, d2));
       q3 = f32x4.add(q3, f32x4.mul(d3, d3));
-      row += rowBytes << 1;
+      row += rowBytes;
     }
-    if (r < r1) {
-      const d0 = f32x4.sub(v128.load(row), k0);
-      const d1 = f32x4.sub(v128.load(row, 16), k1);
-      a0 = f32x4.add(a0, d0);
-      a1 = f32x4.add(a1, d1);
-      q0 = f32x4.add(q0, f32x4.mul(d0, d0));
-      q1 = f32x4.add(q1, f32x4.mul(d1, d1));
-    }
-    v128.store(acc1 + o, f32x4.add(v128.load(acc1 + o), f32x4.add(a0, a2)));
-    v128.store(acc1 + o, f32x4.add(v128.load(acc1 + o, 16), f32x4.add(a1, a3)), 16);
-    v128.store(acc2 + o, f32x4.add(v128.load(acc2 + o), f32x4.add(q0, q2)));
-    v128.store(acc2 + o, f32x4.add(v128.load(acc2 + o, 16), f32x4.add(q1, q3)), 16);
+    v128.store(acc1 + o, f32x4.add(v128.load(acc1 + o), a0));
+    v128.store(acc1 + o, f32x4.add(v128.load(acc1 + o, 16), a1), 16);
+    v128.store(acc1 + o, f32x4.add(v128.load(acc1 + o, 32), a2), 32);
+    v128.store(acc1 + o, f32x4.add(v128.load(acc1 + o, 48), a3), 48);
+    v128.store(acc2 + o, f32x4.add(v128.load(acc2 + o), q0));
+    v128.store(acc2 + o, f32x4.add(v128.load(acc2 + o, 16), q1), 16);
+    v128.store(acc2 + o, f32x4.add(v128.load(acc2 + o, 32), q2), 32);
+    v128.store(acc2 + o, f32x4.add(v128.load(acc2 + o, 48), q3), 48);
   }
   for (; c + 4 <= C; c += 4) {
     const o = <usize>c << 2;
