@@ -637,6 +637,12 @@ it('NOT_READY: an op, tensor() or memoryStats() before ready() resolves', async 
   }
   await fresh.ready();
   assertClose(fresh.layerNorm(x, [3]), refOps.layerNorm(x, [3]));
+  // A Tensor belongs to the instance that made it: another instance refuses it.
+  const t = tensor(x);
+  const e = catchError(() => fresh.layerNorm(t, [3])) as NormkitError;
+  expect(e).toBeInstanceOf(fresh.NormkitError);
+  expect(e.code).toBe('INVALID_TENSOR');
+  t.free();
 });
 
 it('options set to undefined take their defaults; unknown option keys are ignored', () => {
