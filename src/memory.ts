@@ -224,7 +224,15 @@ export function tensor(lengthOrData: number | ArrayLike<number>): Tensor {
   if (lengthOrData == null || typeof lengthOrData.length !== 'number') {
     throw new NormkitError('INVALID_TENSOR', `tensor: expected a length or an array of numbers, got ${String(lengthOrData)}`);
   }
-  return new Tensor(lengthOrData.length).set(lengthOrData);
+  // A view of wasm memory (say another Tensor's .array) would be detached if this allocation grows the memory.
+  const data = ArrayBuffer.isView(lengthOrData) && lengthOrData.buffer === heapBuffer ? (lengthOrData as Float32Array).slice() : lengthOrData;
+  const t = new Tensor(data.length);
+  try {
+    return t.set(data);
+  } catch (e) {
+    t.free();
+    throw e;
+  }
 }
 
 // ---- per-call staging through scratch ----------------------------------------------------------------

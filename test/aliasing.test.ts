@@ -391,6 +391,26 @@ describe('plain views of wasm memory and memory growth', () => {
     T.free();
   });
 
+  it('tensor(t.array) clones a Tensor even when the new allocation grows memory', () => {
+    let length = 1 << 16;
+    let T: Tensor;
+    for (;;) {
+      T = tensor(length);
+      if (8 * length > memoryStats().memoryBytes) break;
+      T.free();
+      length *= 2;
+    }
+    T.array.fill(3);
+    T.array[length - 1] = 5;
+    const before = memoryStats();
+    const clone = tensor(T.array);
+    expect(memoryStats().memoryBytes, 'the clone should have grown memory').toBeGreaterThan(before.memoryBytes);
+    expect(clone.array[0]).toBe(3);
+    expect(clone.array[length - 1]).toBe(5);
+    clone.free();
+    T.free();
+  });
+
   it('a stale plain output view is refused the same way', () => {
     let length = 1 << 18;
     let T: Tensor;
