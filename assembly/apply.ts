@@ -60,11 +60,12 @@ export function applyRuns(
 }
 
 // y = ((x - pivot) * r + t) * w[i] + bias[i]. Every flag is a literal at its call site, so each variant
-// compiles to its own loop. Without a bias a zero is still added, so that -0 never replaces a +0 bias.
+// compiles to its own loop; `hasShift` false drops the + t (RMSNorm's t is 0). Without a bias a zero is
+// still added, so that -0 never replaces a +0 bias.
 @inline
 function affine(
   src: usize, dst: usize, n: i32, pivot: f32, r: f32, t: f32, w: usize, bias: usize,
-  shifted: bool, hasWeight: bool, hasBias: bool,
+  shifted: bool, hasShift: bool, hasWeight: bool, hasBias: bool,
 ): void {
   const k = f32x4.splat(pivot);
   const rv = f32x4.splat(r);
@@ -87,10 +88,16 @@ function affine(
       x2 = f32x4.sub(x2, k);
       x3 = f32x4.sub(x3, k);
     }
-    let y0 = f32x4.add(f32x4.mul(x0, rv), tv);
-    let y1 = f32x4.add(f32x4.mul(x1, rv), tv);
-    let y2 = f32x4.add(f32x4.mul(x2, rv), tv);
-    let y3 = f32x4.add(f32x4.mul(x3, rv), tv);
+    let y0 = f32x4.mul(x0, rv);
+    let y1 = f32x4.mul(x1, rv);
+    let y2 = f32x4.mul(x2, rv);
+    let y3 = f32x4.mul(x3, rv);
+    if (hasShift) {
+      y0 = f32x4.add(y0, tv);
+      y1 = f32x4.add(y1, tv);
+      y2 = f32x4.add(y2, tv);
+      y3 = f32x4.add(y3, tv);
+    }
     if (hasWeight) {
       y0 = f32x4.mul(y0, v128.load(s + dw));
       y1 = f32x4.mul(y1, v128.load(s + dw, 16));
@@ -127,9 +134,9 @@ function affine(
 function affineShifted(
   src: usize, dst: usize, n: i32, pivot: f32, r: f32, t: f32, w: usize, bias: usize, shifted: bool,
 ): void {
-  if (w != 0 && bias != 0) affine(src, dst, n, pivot, r, t, w, bias, shifted, true, true);
-  else if (w != 0) affine(src, dst, n, pivot, r, t, w, 0, shifted, true, false);
-  else affine(src, dst, n, pivot, r, t, 0, bias, shifted, false, true);
+  if (w != 0 && bias != 0) affine(src, dst, n, pivot, r, t, w, bias, shifted, true, true, true);
+  else if (w != 0) affine(src, dst, n, pivot, r, t, w, 0, shifted, true, true, false);
+  else affine(src, dst, n, pivot, r, t, 0, bias, shifted, true, false, true);
 }
 
 /** LayerNorm's per-position affine over one row; w or bias may be 0 (absent). */
@@ -137,6 +144,7 @@ export function applyAffineRow(
   src: usize, dst: usize, n: i32, pivot: f32, r: f32, t: f32, w: usize, bias: usize,
 ): void {
   if (w == 0 && bias == 0) applyRun(src, dst, n, pivot, r, t);
+  else if (pivot == 0 && t == 0 && bias == 0) affine(src, dst, n, 0, r, 0, w, 0, false, false, true, false);
   else if (pivot == 0) affineShifted(src, dst, n, 0, r, t, w, bias, false);
   else affineShifted(src, dst, n, pivot, r, t, w, bias, true);
 }

@@ -81,7 +81,10 @@ export function batchNormInference(
     shifted = shifted || pivot != 0;
     store<f32>(pivots + o, pivot);
     store<f32>(scales + o, <f32>a);
-    store<f32>(shifts + o, <f32>(betaAt(b, c) - (m - <f64>pivot) * a));
+    // With runningVar + eps = 0, a is infinite: skip the 0 * Inf of an exact pivot, so that the output is
+    // IEEE's (x - mean) * Inf + beta, as in PyTorch, rather than NaN everywhere.
+    const off = m - <f64>pivot;
+    store<f32>(shifts + o, <f32>(off == 0 ? betaAt(b, c) : betaAt(b, c) - off * a));
   }
   if (channelsLast || HW == 1) {
     applyRows(x, y, N * HW, C, work, shifted);
