@@ -17,6 +17,7 @@ import {
 import type { Layout } from '../src/reference.js';
 import { compare, describeComparison, sameFloat32 } from './support/compare.js';
 import { refOps } from './support/ops.js';
+import { invokeOp, type Op } from './support/invoke.js';
 import { makeRng } from './support/rng.js';
 import { randn, randu, sizeOf } from './support/tensors.js';
 
@@ -308,7 +309,6 @@ function instanceNormOrBatch(
 
 // ---- 3. fuzzing the argument space ---------------------------------------------------------------------
 
-type Op = 'layerNorm' | 'rmsNorm' | 'batchNorm' | 'batchNormTraining' | 'instanceNorm' | 'groupNorm' | 'adaIN';
 const OPS: Op[] = ['layerNorm', 'rmsNorm', 'batchNorm', 'batchNormTraining', 'instanceNorm', 'groupNorm', 'adaIN'];
 
 interface Call {
@@ -355,26 +355,9 @@ function fullCall(op: Op, seed: number, tensors: boolean): Call {
   }
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 function invoke(op: Op, c: Call): Float32Array {
-  const [x, shape, o] = [c.x as any, c.shape as any, c.options as any];
-  switch (op) {
-    case 'layerNorm':
-      return layerNorm(x, shape, o);
-    case 'rmsNorm':
-      return rmsNorm(x, shape, o);
-    case 'batchNorm':
-    case 'batchNormTraining':
-      return batchNorm(x, shape, o);
-    case 'instanceNorm':
-      return instanceNorm(x, shape, o);
-    case 'groupNorm':
-      return groupNorm(x, shape, c.numGroups as any, o);
-    case 'adaIN':
-      return adaIN(x, shape, c.style as any, c.styleShape as any, o);
-  }
+  return invokeOp(op, c, c.options);
 }
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
 /** Stands for an object made at run time: fresh arrays and Tensors, freed Tensors, views of wasm memory, aliases. */
 class Marker {

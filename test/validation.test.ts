@@ -10,10 +10,10 @@ import {
 } from '../src/index.js';
 import { assertClose } from './support/compare.js';
 import { refOps } from './support/ops.js';
+import { invokeOp, type Op } from './support/invoke.js';
 import { makeRng } from './support/rng.js';
 import { randn, randu } from './support/tensors.js';
 
-type Op = 'layerNorm' | 'rmsNorm' | 'batchNorm' | 'batchNormTraining' | 'instanceNorm' | 'groupNorm' | 'adaIN';
 const ALL: Op[] = ['layerNorm', 'rmsNorm', 'batchNorm', 'batchNormTraining', 'instanceNorm', 'groupNorm', 'adaIN'];
 const ROWS: Op[] = ['layerNorm', 'rmsNorm'];
 const CHANNELS: Op[] = ['batchNorm', 'batchNormTraining', 'instanceNorm', 'groupNorm', 'adaIN'];
@@ -63,24 +63,7 @@ function validCall(op: Op, seed = 1): Call {
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 function invoke(op: Op, c: Call): Float32Array {
-  const o: any = c.rawOptions ? c.rawOptions.value : c.options;
-  const x = c.x as any;
-  const shape = c.shape as any;
-  switch (op) {
-    case 'layerNorm':
-      return layerNorm(x, shape, o);
-    case 'rmsNorm':
-      return rmsNorm(x, shape, o);
-    case 'batchNorm':
-    case 'batchNormTraining':
-      return batchNorm(x, shape, o);
-    case 'instanceNorm':
-      return instanceNorm(x, shape, o);
-    case 'groupNorm':
-      return groupNorm(x, shape, c.numGroups as any, o);
-    case 'adaIN':
-      return adaIN(x, shape, c.style as any, c.styleShape as any, o);
-  }
+  return invokeOp(op, c, c.rawOptions ? c.rawOptions.value : c.options);
 }
 
 /** The float64 reference of a valid plain-array call (running buffers are copied, not updated). */
