@@ -14,7 +14,7 @@ export let sum2: f64 = 0;
 
 const BLOCK: i32 = 1024; // a multiple of 16, so only the last block has a tail
 
-@inline export function hsum(v: v128): f64 {
+@inline function hsum(v: v128): f64 {
   return (
     <f64>f32x4.extract_lane(v, 0) +
     <f64>f32x4.extract_lane(v, 1) +

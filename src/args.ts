@@ -3,7 +3,7 @@
 
 import { NormkitError, describe } from './errors.js';
 import { Tensor, heapBufferOf, stage, slotPtr, reserve } from './memory.js';
-import type { Layout, TensorLike } from './types.js';
+import type { TensorLike } from './types.js';
 
 const EMPTY_OPTIONS = Object.freeze({});
 
@@ -218,4 +218,3 @@ export function result(y: TensorLike): Float32Array {
   return y instanceof Tensor ? y.array : y;
 }
 
-export type { Layout };

@@ -135,11 +135,6 @@ export function deallocate(start: number): void {
   release(start, size);
 }
 
-/** The current Float32Array over all of linear memory (re-derived after growth). */
-export function heapF32(): Float32Array {
-  return heap;
-}
-
 /** The current buffer of linear memory. */
 export function heapBufferOf(): ArrayBuffer {
   return heapBuffer;
@@ -333,7 +328,3 @@ export function finishStaging(copyOut = true): void {
   count = 0;
 }
 
-/** Bytes a call's scratch would need beyond what is reserved now; for the TOO_LARGE check before staging. */
-export function stagedBytes(): number {
-  return total;
-}
