@@ -146,11 +146,16 @@ export function checkOutputsOverlap(
 // An argument is referred to by a number until staging is committed: a Tensor by its pointer (> 0), a
 // staged Float32Array by -(slot + 1), an absent argument by 0. Empty tensors never reach a kernel.
 
-/** An input: read by the kernel, not written. */
-export function inputRef(a: TensorLike | undefined): number {
+// The part [off, off + len) of a plain argument, as a view only when it is not the whole array.
+function part(a: Float32Array, off: number, len: number): Float32Array {
+  return off === 0 && len === a.length ? a : a.subarray(off, off + len);
+}
+
+/** An input (elements [off, off + len) of it): read by the kernel, not written. */
+export function inputRef(a: TensorLike | undefined, off = 0, len = a === undefined ? 0 : a.length): number {
   if (a === undefined) return 0;
-  if (a instanceof Tensor) return a.ptr;
-  return -(stage(a, null, a.length) + 1);
+  if (a instanceof Tensor) return a.ptr + off * 4;
+  return -(stage(part(a, off, len), null, len) + 1);
 }
 
 /** An input the kernel updates in place (running statistics). */
@@ -160,30 +165,30 @@ export function inOutRef(a: TensorLike | undefined): number {
   return -(stage(a, a, a.length) + 1);
 }
 
-/** An output only. */
-export function outputRef(a: TensorLike | undefined, length: number): number {
+/** An output only (elements [off, off + len) of it). */
+export function outputRef(a: TensorLike | undefined, off: number, len: number): number {
   if (a === undefined) return 0;
-  if (a instanceof Tensor) return a.ptr;
-  return -(stage(null, a, length) + 1);
+  if (a instanceof Tensor) return a.ptr + off * 4;
+  return -(stage(null, part(a, off, len), len) + 1);
 }
 
 let lastOutRef = 0;
 
 /**
- * The main input x and output y together: when both go through scratch, y is computed in place over
- * the staged x, which halves the scratch and the cache footprint. Returns x's ref; y's is then
- * {@link mainOutRef} (two results without allocating a tuple per call).
+ * The main input x and output y together (elements [off, off + len) of both): when both go through
+ * scratch, y is computed in place over the staged x, which halves the scratch and the cache footprint.
+ * Returns x's ref; y's is then {@link mainOutRef} (two results without allocating a tuple per call).
  */
-export function mainRefs(x: TensorLike, y: TensorLike, length: number): number {
+export function mainRefs(x: TensorLike, y: TensorLike, off: number, len: number): number {
   if (y instanceof Tensor) {
-    lastOutRef = y.ptr;
-    return inputRef(x);
+    lastOutRef = y.ptr + off * 4;
+    return inputRef(x, off, len);
   }
   if (x instanceof Tensor) {
-    lastOutRef = outputRef(y, length);
-    return x.ptr;
+    lastOutRef = outputRef(y, off, len);
+    return x.ptr + off * 4;
   }
-  return (lastOutRef = -(stage(x, y, length) + 1));
+  return (lastOutRef = -(stage(part(x, off, len), part(y, off, len), len) + 1));
 }
 
 export function mainOutRef(): number {
@@ -208,6 +213,26 @@ export function checkWorkspace(what: string, C: number, styleGroups: number): vo
     );
   }
 }
+
+/** A plain array argument (copied through scratch), as opposed to an absent one or a Tensor. */
+export function isPlain(a: TensorLike | undefined): boolean {
+  return a !== undefined && !(a instanceof Tensor);
+}
+
+/**
+ * How many units (rows, samples) of `unitLength` elements one staged pass of copy mode takes. Plain
+ * arrays larger than this are processed in chunks, so that the staged data stays in the L2 cache between
+ * the copy in, the kernel and the copy out, and the scratch space stays small whatever the tensor's size.
+ * A call whose big arguments are all Tensors stages nothing and runs in one pass.
+ */
+export function unitsPerPass(unitLength: number, units: number, staged: boolean): number {
+  if (!staged || unitLength === 0) return units;
+  return Math.max(1, Math.floor(PASS_ELEMENTS / unitLength));
+}
+
+// 128 Ki floats: 512 KiB for x (computed in place), with a residual and sumOut 1.5 MiB, under the L2 size
+// of common cores; large enough that the per-pass cost (a wasm call, a few views) stays around 2%.
+const PASS_ELEMENTS = 131072;
 
 export function ptr(ref: number): number {
   return ref < 0 ? slotPtr(-ref - 1) : ref;

@@ -300,21 +300,23 @@ describe('TOO_LARGE: refused before anything is allocated or copied', () => {
     t.free();
   });
 
-  it('a copy-mode call whose staging cannot fit: x of 4 GiB + 64 bytes, or 1.5 GiB x + residual + sumOut', () => {
-    // Node allocates these lazily (zero pages): nothing is touched unless normkit copies them.
+  it('a copy-mode call whose one unit cannot be staged: a row or a sample of 4 GiB + 64 bytes, or a 1.5 GiB row with residual and sumOut', () => {
+    // Node allocates these lazily (zero pages): nothing is touched unless normkit copies them. Copy mode
+    // stages whole rows (layerNorm, rmsNorm) or whole samples (channel ops) at a time: only a single row
+    // or sample that cannot fit is refused.
     const before = memoryStats();
     const abBefore = arrayBuffersAfterGc();
     // In a function of its own, so that no stack slot of this test keeps the arrays alive afterwards.
     (() => {
       const huge = new Float32Array(2 ** 30 + 16);
-      expectCode(() => layerNorm(huge, [2 ** 26 + 1, 16]), 'TOO_LARGE');
+      expectCode(() => layerNorm(huge, [1, 2 ** 30 + 16]), 'TOO_LARGE');
       expectCode(() => instanceNorm(huge, [1, 2 ** 26 + 1, 16]), 'TOO_LARGE');
       const x = new Float32Array(1.5 * GiB / 4);
       const sumOut = new Float32Array(x.length);
-      const e = expectCode(() => layerNorm(x, [x.length / 1024, 1024], { residual: x, sumOut }), 'TOO_LARGE');
+      const e = expectCode(() => layerNorm(x, [x.length], { residual: x, sumOut }), 'TOO_LARGE');
       expect(e.message).toMatch(/layerNorm/);
       // One 1.5 GiB array through scratch would fit; three together do not.
-      expectCode(() => rmsNorm(x, [x.length], { residual: x, sumOut }), 'TOO_LARGE');
+      expectCode(() => rmsNorm(x, [1, x.length], { residual: x, sumOut }), 'TOO_LARGE');
       expect(memoryStats().memoryBytes).toBe(before.memoryBytes);
     })();
     // The refused calls keep no reference to the caller's arrays (they are collectable).
@@ -324,4 +326,27 @@ describe('TOO_LARGE: refused before anything is allocated or copied', () => {
     const x = randn(rng, 3 * 50);
     assertClose(rmsNorm(x, [3, 50]), refRmsNorm(x, [3, 50]));
   }, 30_000);
+
+  it('copy mode takes a large plain array a slice at a time: 512 MiB need only one slice of scratch', () => {
+    const before = memoryStats();
+    (() => {
+      const n = 1024;
+      const huge = new Float32Array(2 ** 27 + n);
+      const last = huge.length - n;
+      for (let i = 0; i < n; i++) {
+        huge[i] = i % 7;
+        huge[last + i] = 2 * (i % 7);
+      }
+      layerNorm(huge, [huge.length / n, n], { out: huge });
+      const expected = refLayerNorm(Float32Array.from({ length: n }, (_, i) => i % 7), [n]).y;
+      assertClose(huge.subarray(0, n), expected, 'first row');
+      assertClose(huge.subarray(last), expected, 'last row (the same values doubled)');
+      expect(huge[n * 1000]).toBe(0); // a constant (zero) row gives exactly the bias, 0
+    })();
+    // The scratch it used is one slice's worth, not the array's size (staged whole, it would have grown
+    // the scratch block and the memory by 512 MiB).
+    const after = memoryStats();
+    expect(after.allocatedBytes - before.allocatedBytes).toBeLessThan(64 * MiB);
+    expect(after.memoryBytes - before.memoryBytes).toBeLessThan(64 * MiB);
+  }, 60_000);
 });

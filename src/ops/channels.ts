@@ -5,7 +5,7 @@ import { getKernels } from '../wasm.js';
 import { beginStaging, commitStaging, finishStaging } from '../memory.js';
 import {
   optionsOf, lengthOf, checkLength, checkShape, checkEps, checkLayout, checkBoolean, channelDims, checkTensorOverlap, checkOutputsOverlap,
-  inputRef, inOutRef, mainRefs, mainOutRef, workRef, checkWorkspace, option, ptr, result,
+  inputRef, inOutRef, mainRefs, mainOutRef, workRef, unitsPerPass, isPlain, checkWorkspace, option, ptr, result,
 } from '../args.js';
 import type { AdaINOptions, BatchNormOptions, ChannelNormOptions, TensorLike } from '../types.js';
 
@@ -98,13 +98,14 @@ export function batchNorm(x: TensorLike, shape: readonly number[], options?: Bat
   if (length === 0) return result(y);
   checkWorkspace('batchNorm', C, 0);
 
-  beginStaging();
-  const xRef = mainRefs(x, y, length);
-  const yRef = mainOutRef();
-  const wRef = inputRef(o.weight);
-  const bRef = inputRef(o.bias);
-  const work = workRef(k.workspaceBytes(C, 0));
   if (training) {
+    // The statistics span the whole batch: one pass.
+    beginStaging();
+    const xRef = mainRefs(x, y, 0, length);
+    const yRef = mainOutRef();
+    const wRef = inputRef(o.weight);
+    const bRef = inputRef(o.bias);
+    const work = workRef(k.workspaceBytes(C, 0));
     const rmRef = inOutRef(runningMean);
     const rvRef = inOutRef(runningVar);
     commitStaging('batchNorm');
@@ -112,15 +113,29 @@ export function batchNorm(x: TensorLike, shape: readonly number[], options?: Bat
       ptr(xRef), ptr(yRef), N, C, HW, ptr(wRef), ptr(bRef), eps, ptr(rmRef), ptr(rvRef), momentum, unbiased,
       channelsLast, ptr(work),
     );
-  } else {
+    finishStaging();
+    return result(y);
+  }
+  // Inference is element-wise: copy mode takes the samples a few at a time (see unitsPerPass).
+  const sample = C * HW;
+  const step = unitsPerPass(sample, N, isPlain(x) || isPlain(y));
+  for (let n0 = 0; n0 < N; n0 += step) {
+    const count = Math.min(step, N - n0);
+    beginStaging();
+    const xRef = mainRefs(x, y, n0 * sample, count * sample);
+    const yRef = mainOutRef();
+    const wRef = inputRef(o.weight);
+    const bRef = inputRef(o.bias);
+    const work = workRef(k.workspaceBytes(C, 0));
     const rmRef = inputRef(runningMean);
     const rvRef = inputRef(runningVar);
     commitStaging('batchNorm');
     k.batchNormInference(
-      ptr(xRef), ptr(yRef), N, C, HW, ptr(wRef), ptr(bRef), ptr(rmRef), ptr(rvRef), eps, channelsLast, ptr(work),
+      ptr(xRef), ptr(yRef), count, C, HW, ptr(wRef), ptr(bRef), ptr(rmRef), ptr(rvRef), eps, channelsLast,
+      ptr(work),
     );
+    finishStaging();
   }
-  finishStaging();
   return result(y);
 }
 
@@ -140,15 +155,21 @@ function groupNormCall(
   }
   if (length === 0) return result(y);
   checkWorkspace(op, C, 0);
-  beginStaging();
-  const xRef = mainRefs(x, y, length);
-  const yRef = mainOutRef();
-  const wRef = inputRef(o.weight);
-  const bRef = inputRef(o.bias);
-  const work = workRef(k.workspaceBytes(C, 0));
-  commitStaging(op);
-  k.groupNorm(ptr(xRef), ptr(yRef), N, C, HW, G, ptr(wRef), ptr(bRef), eps, channelsLast, ptr(work));
-  finishStaging();
+  // Samples are independent: copy mode takes them a few at a time (see unitsPerPass).
+  const sample = C * HW;
+  const step = unitsPerPass(sample, N, isPlain(x) || isPlain(y));
+  for (let n0 = 0; n0 < N; n0 += step) {
+    const count = Math.min(step, N - n0);
+    beginStaging();
+    const xRef = mainRefs(x, y, n0 * sample, count * sample);
+    const yRef = mainOutRef();
+    const wRef = inputRef(o.weight);
+    const bRef = inputRef(o.bias);
+    const work = workRef(k.workspaceBytes(C, 0));
+    commitStaging(op);
+    k.groupNorm(ptr(xRef), ptr(yRef), count, C, HW, G, ptr(wRef), ptr(bRef), eps, channelsLast, ptr(work));
+    finishStaging();
+  }
   return result(y);
 }
 
@@ -197,13 +218,21 @@ export function adaIN(
   checkTensorOverlap('out', o.out, 'style', style, false);
   if (length === 0) return result(y);
   checkWorkspace('adaIN', C, styleN * C);
-  beginStaging();
-  const xRef = mainRefs(content, y, length);
-  const yRef = mainOutRef();
-  const sRef = inputRef(style);
-  const work = workRef(k.workspaceBytes(C, styleN * C));
-  commitStaging('adaIN');
-  k.adaIN(ptr(xRef), ptr(yRef), N, C, HW, ptr(sRef), styleN, styleHW, eps, channelsLast, ptr(work));
-  finishStaging();
+  // Content samples are independent; a per-sample style is taken with its samples.
+  const sample = C * HW;
+  const styleSample = C * styleHW;
+  const step = unitsPerPass(sample, N, isPlain(content) || isPlain(y));
+  for (let n0 = 0; n0 < N; n0 += step) {
+    const count = Math.min(step, N - n0);
+    const styleCount = styleN === 1 ? 1 : count;
+    beginStaging();
+    const xRef = mainRefs(content, y, n0 * sample, count * sample);
+    const yRef = mainOutRef();
+    const sRef = inputRef(style, styleN === 1 ? 0 : n0 * styleSample, styleCount * styleSample);
+    const work = workRef(k.workspaceBytes(C, styleCount * C));
+    commitStaging('adaIN');
+    k.adaIN(ptr(xRef), ptr(yRef), count, C, HW, ptr(sRef), styleCount, styleHW, eps, channelsLast, ptr(work));
+    finishStaging();
+  }
   return result(y);
 }

@@ -4,7 +4,7 @@ import { NormkitError, describe } from '../errors.js';
 import { getKernels } from '../wasm.js';
 import { Tensor, beginStaging, commitStaging, finishStaging } from '../memory.js';
 import {
-  optionsOf, lengthOf, checkLength, checkShape, checkEps, checkTensorOverlap, checkOutputsOverlap, inputRef, outputRef, mainRefs, mainOutRef, ptr,
+  optionsOf, lengthOf, checkLength, checkShape, checkEps, checkTensorOverlap, checkOutputsOverlap, inputRef, outputRef, mainRefs, mainOutRef, unitsPerPass, isPlain, ptr,
   result, option,
 } from '../args.js';
 import type { LayerNormOptions, RmsNormOptions, TensorLike } from '../types.js';
@@ -79,21 +79,28 @@ function normalizeRows(
     }
     return result(y);
   }
-  beginStaging();
-  const xRef = mainRefs(x, y, length);
-  const yRef = mainOutRef();
-  const wRef = inputRef(weight);
-  const bRef = inputRef(bias);
-  const resRef = inputRef(residual);
-  const sumRef = outputRef(sumOut, length);
-  const meanRef = outputRef(mean, rows);
-  const rstdRef = outputRef(invStd, rows);
-  commitStaging(op);
-  k.normalizeRows(
-    ptr(xRef), ptr(yRef), rows, n, ptr(wRef), ptr(bRef), eps, ptr(resRef), ptr(sumRef), ptr(meanRef),
-    ptr(rstdRef), centered,
-  );
-  finishStaging();
+  const staged = isPlain(x) || isPlain(y) || isPlain(residual) || isPlain(sumOut);
+  const step = unitsPerPass(n, rows, staged);
+  for (let r0 = 0; r0 < rows; r0 += step) {
+    const count = Math.min(step, rows - r0);
+    const off = r0 * n;
+    const len = count * n;
+    beginStaging();
+    const xRef = mainRefs(x, y, off, len);
+    const yRef = mainOutRef();
+    const wRef = inputRef(weight);
+    const bRef = inputRef(bias);
+    const resRef = inputRef(residual, off, len);
+    const sumRef = outputRef(sumOut, off, len);
+    const meanRef = outputRef(mean, r0, count);
+    const rstdRef = outputRef(invStd, r0, count);
+    commitStaging(op);
+    k.normalizeRows(
+      ptr(xRef), ptr(yRef), count, n, ptr(wRef), ptr(bRef), eps, ptr(resRef), ptr(sumRef), ptr(meanRef),
+      ptr(rstdRef), centered,
+    );
+    finishStaging();
+  }
   return result(y);
 }
 
