@@ -40,6 +40,47 @@ function channelCall(
   return { x, y: out ?? new Float32Array(length), length, N, C, HW, channelsLast };
 }
 
+/** Pointers of one staged pass of a channel op (0 for an absent argument). */
+interface PassPointers {
+  x: number;
+  y: number;
+  w: number;
+  b: number;
+  mean: number;
+  variance: number;
+  work: number;
+}
+
+/**
+ * Runs a channel op whose samples are independent, in passes of a few samples when copy mode stages
+ * them (see unitsPerPass): stages that pass's x and y, the per-channel weight, bias and statistics and
+ * the kernel workspace, then calls `kernel` with their pointers and the pass's sample count.
+ */
+function forEachPass(
+  op: string, call: ChannelCall, weight: TensorLike | undefined, bias: TensorLike | undefined,
+  mean: TensorLike | undefined, variance: TensorLike | undefined,
+  kernel: (p: PassPointers, count: number) => void,
+): void {
+  const k = getKernels();
+  const { x, y, N, C, HW } = call;
+  const sample = C * HW;
+  const step = unitsPerPass(sample, N, isPlain(x) || isPlain(y));
+  for (let n0 = 0; n0 < N; n0 += step) {
+    const count = Math.min(step, N - n0);
+    beginStaging();
+    const xRef = mainRefs(x, y, n0 * sample, count * sample);
+    const yRef = mainOutRef();
+    const wRef = inputRef(weight);
+    const bRef = inputRef(bias);
+    const mRef = inputRef(mean);
+    const vRef = inputRef(variance);
+    const work = workRef(k.workspaceBytes(C, 0));
+    commitStaging(op);
+    kernel({ x: ptr(xRef), y: ptr(yRef), w: ptr(wRef), b: ptr(bRef), mean: ptr(mRef), variance: ptr(vRef), work: ptr(work) }, count);
+    finishStaging();
+  }
+}
+
 /**
  * Batch normalization. Inference (`training: false`) uses runningMean/runningVar. Training normalizes
  * with the batch statistics (biased variance) and, when running buffers are given, updates them in place:
@@ -116,26 +157,10 @@ export function batchNorm(x: TensorLike, shape: readonly number[], options?: Bat
     finishStaging();
     return result(y);
   }
-  // Inference is element-wise: copy mode takes the samples a few at a time (see unitsPerPass).
-  const sample = C * HW;
-  const step = unitsPerPass(sample, N, isPlain(x) || isPlain(y));
-  for (let n0 = 0; n0 < N; n0 += step) {
-    const count = Math.min(step, N - n0);
-    beginStaging();
-    const xRef = mainRefs(x, y, n0 * sample, count * sample);
-    const yRef = mainOutRef();
-    const wRef = inputRef(o.weight);
-    const bRef = inputRef(o.bias);
-    const work = workRef(k.workspaceBytes(C, 0));
-    const rmRef = inputRef(runningMean);
-    const rvRef = inputRef(runningVar);
-    commitStaging('batchNorm');
-    k.batchNormInference(
-      ptr(xRef), ptr(yRef), count, C, HW, ptr(wRef), ptr(bRef), ptr(rmRef), ptr(rvRef), eps, channelsLast,
-      ptr(work),
-    );
-    finishStaging();
-  }
+  // Inference is element-wise: the samples are independent.
+  forEachPass('batchNorm', call, o.weight, o.bias, runningMean, runningVar, (p, count) =>
+    k.batchNormInference(p.x, p.y, count, C, HW, p.w, p.b, p.mean, p.variance, eps, channelsLast, p.work),
+  );
   return result(y);
 }
 
@@ -155,21 +180,9 @@ function groupNormCall(
   }
   if (length === 0) return result(y);
   checkWorkspace(op, C, 0);
-  // Samples are independent: copy mode takes them a few at a time (see unitsPerPass).
-  const sample = C * HW;
-  const step = unitsPerPass(sample, N, isPlain(x) || isPlain(y));
-  for (let n0 = 0; n0 < N; n0 += step) {
-    const count = Math.min(step, N - n0);
-    beginStaging();
-    const xRef = mainRefs(x, y, n0 * sample, count * sample);
-    const yRef = mainOutRef();
-    const wRef = inputRef(o.weight);
-    const bRef = inputRef(o.bias);
-    const work = workRef(k.workspaceBytes(C, 0));
-    commitStaging(op);
-    k.groupNorm(ptr(xRef), ptr(yRef), count, C, HW, G, ptr(wRef), ptr(bRef), eps, channelsLast, ptr(work));
-    finishStaging();
-  }
+  forEachPass(op, call, o.weight, o.bias, undefined, undefined, (p, count) =>
+    k.groupNorm(p.x, p.y, count, C, HW, G, p.w, p.b, eps, channelsLast, p.work),
+  );
   return result(y);
 }
 
