@@ -7,12 +7,9 @@
 //   npm run bench:browser -- --case all --time 1000 --rounds 1 --json out.json
 import { Bench } from 'tinybench';
 import * as nk from 'normkit'; // this repository's own package (Node resolves the name to ./dist)
-import { chromium } from 'playwright';
-import { preview } from 'vite';
 import { writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { BENCH_CASES, VARIANTS, benchCase } from './src/bench-core.js';
-import { CHROMIUM_ARGS, findChromium, INSTALL_HINT } from '../test/browser/chromium.mjs';
+import { openDemo } from './open-demo.mjs';
 
 function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
@@ -27,22 +24,11 @@ if (cases.length === 0) {
   console.error(`unknown case ${caseArg}; one of: all, ${BENCH_CASES.map((c) => c.id).join(', ')}`);
   process.exit(2);
 }
-const executablePath = findChromium();
-if (!executablePath) {
-  console.error(`No Chromium found. ${INSTALL_HINT}`);
-  process.exit(2);
-}
-
-const server = await preview({
-  configFile: fileURLToPath(new URL('./vite.config.ts', import.meta.url)),
-  preview: { host: '127.0.0.1', port: 0 },
-  logLevel: 'warn',
-});
-const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
+const demo = await openDemo();
 const results = [];
 try {
-  const page = await browser.newPage();
-  await page.goto(server.resolvedUrls.local[0]);
+  const page = await demo.browser.newPage();
+  await page.goto(demo.url);
   await page.waitForFunction(() => window.normkitDemo?.ready === true, null, { timeout: 30_000 });
   const isolated = await page.evaluate(() => globalThis.crossOriginIsolated);
   const ua = await page.evaluate(() => navigator.userAgent.match(/(HeadlessChrome|Chrome)\/[\d.]+/)?.[0]);
@@ -60,8 +46,7 @@ try {
     }
   }
 } finally {
-  await browser.close();
-  await server.close();
+  await demo.close();
 }
 
 const us = (ms) => (ms * 1000).toFixed(2).padStart(9);

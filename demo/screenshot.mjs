@@ -4,28 +4,16 @@
 // briefly and takes a reduced-scale screenshot from the top to the bar chart (kept under 200 KB).
 //
 //   npm run build && npx vite build --config demo/vite.config.ts && node demo/screenshot.mjs [out.png]
-import { chromium } from 'playwright';
-import { preview } from 'vite';
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CHROMIUM_ARGS, findChromium, INSTALL_HINT } from '../test/browser/chromium.mjs';
+import { openDemo } from './open-demo.mjs';
 
 const out = process.argv[2] ?? fileURLToPath(new URL('../docs/demo.png', import.meta.url));
-const executablePath = findChromium();
-if (!executablePath) {
-  console.error(`No Chromium found. ${INSTALL_HINT}`);
-  process.exit(2);
-}
-const server = await preview({
-  configFile: fileURLToPath(new URL('./vite.config.ts', import.meta.url)),
-  preview: { host: '127.0.0.1', port: 0 },
-  logLevel: 'warn',
-});
-const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
+const demo = await openDemo();
 try {
-  const page = await browser.newPage({ viewport: { width: 1120, height: 900 }, deviceScaleFactor: 0.7 });
-  await page.goto(`${server.resolvedUrls.local[0]}?benchTime=250`);
+  const page = await demo.browser.newPage({ viewport: { width: 1120, height: 900 }, deviceScaleFactor: 0.7 });
+  await page.goto(`${demo.url}?benchTime=250`);
   await page.waitForSelector('body[data-ready=true]');
   await page.selectOption('#groups', '3');
   await page.check('input[name=op][value=group]');
@@ -45,6 +33,5 @@ try {
   });
   console.log(`wrote ${out} (${Math.round(statSync(out).size / 1024)} KB)`);
 } finally {
-  await browser.close();
-  await server.close();
+  await demo.close();
 }

@@ -46,6 +46,18 @@ beforeAll(async () => {
   await ready();
 });
 
+/**
+ * A Tensor of at least `minLength` values, large enough that `bytesPerValue * length` more bytes cannot
+ * fit in the wasm memory as it is: a call that needs that much must grow the memory.
+ */
+function tensorFillingMemory(minLength: number, bytesPerValue: number): Tensor {
+  for (let length = minLength; ; length *= 2) {
+    const t = tensor(length);
+    if (bytesPerValue * length > memoryStats().memoryBytes) return t;
+    t.free();
+  }
+}
+
 describe('plain arrays may overlap each other freely (inputs are staged before outputs are written)', () => {
   const shapes = { rows: [3, 67], big: [2, 5003], nchw: [2, 5, 3, 7], nhwc: [2, 3, 7, 5] } as const;
 
@@ -359,14 +371,8 @@ describe('refused: ALIASING, with nothing written', () => {
 describe('plain views of wasm memory and memory growth', () => {
   it('a Tensor.array view passed as a plain array goes stale if the call grows memory: INVALID_TENSOR, nothing written', () => {
     // Find a size whose staging (x and residual, 8 bytes a value) cannot fit in what is free, so the call grows memory.
-    let length = 1 << 18;
-    let T: Tensor;
-    for (;;) {
-      T = tensor(length);
-      if (12 * length > memoryStats().memoryBytes) break;
-      T.free();
-      length *= 2;
-    }
+    const T = tensorFillingMemory(1 << 18, 12);
+    const length = T.length;
     const data = T.array;
     for (let i = 0; i < length; i += 97) data[i] = i % 13;
     const snapshot = T.array.slice();
@@ -392,14 +398,8 @@ describe('plain views of wasm memory and memory growth', () => {
   });
 
   it('tensor(t.array) clones a Tensor even when the new allocation grows memory', () => {
-    let length = 1 << 16;
-    let T: Tensor;
-    for (;;) {
-      T = tensor(length);
-      if (8 * length > memoryStats().memoryBytes) break;
-      T.free();
-      length *= 2;
-    }
+    const T = tensorFillingMemory(1 << 16, 8);
+    const length = T.length;
     T.array.fill(3);
     T.array[length - 1] = 5;
     const before = memoryStats();
@@ -412,14 +412,8 @@ describe('plain views of wasm memory and memory growth', () => {
   });
 
   it('a stale plain output view is refused the same way', () => {
-    let length = 1 << 18;
-    let T: Tensor;
-    for (;;) {
-      T = tensor(length);
-      if (12 * length > memoryStats().memoryBytes) break;
-      T.free();
-      length *= 2;
-    }
+    const T = tensorFillingMemory(1 << 18, 12);
+    const length = T.length;
     T.array.fill(3);
     const x = randn(rng, length);
     const residual = randn(rng, length);
