@@ -1,0 +1,127 @@
+// npm run bench:floor — why the two-pass ops sit near 2× the roofline on large tensors. For every reference
+// shape of 1 MiB or more it times, in one process and as ratios to the roofline, the bare wasm SIMD loops
+// that bound a normalization (bench/floor/probes.ts): a copy, a sum, the statistics pass (Σx and Σx²) and
+// the apply pass (x·a + b), once with separate multiply and add and once with relaxed SIMD's fused
+// multiply-add, beside normkit's zero-copy call. Written to bench/results/floor.md.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import asc from 'assemblyscript/asc';
+import { CASES, elements, makeInputs, trafficFloats } from './cases.mjs';
+import { environment } from './env.mjs';
+import { measure } from './measure.mjs';
+import { create as normkitPeers } from './peers/normkit.mjs';
+
+// Node 20 ships relaxed SIMD behind this V8 flag; newer engines enable it by default.
+const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
+const BUDGET = { time: 200, warmupTime: 50 };
+const MIB = 2 ** 20;
+const PAGE = 65536;
+
+async function compile(features) {
+  let bytes;
+  const { error, stderr } = await asc.main(
+    [fileURLToPath(new URL('./floor/probes.ts', import.meta.url)), '-O3', '--runtime', 'stub', '--enable', features, '--outFile', 'probes.wasm'],
+    { writeFile: (name, contents) => void (name.endsWith('.wasm') && (bytes = contents)) },
+  );
+  if (error) throw new Error(`asc: ${error.message}\n${stderr}`);
+  return bytes;
+}
+
+/** The probe module with x and y of n floats each in its memory. */
+async function probes(bytes, n) {
+  const { instance } = await WebAssembly.instantiate(bytes, {});
+  const { memory } = instance.exports;
+  const x = PAGE;
+  const y = x + n * 4 + PAGE / 2; // half a page apart, so loads and stores never alias on 4 KiB strides
+  memory.grow(Math.ceil((y + n * 4) / PAGE));
+  new Float32Array(memory.buffer, x, n).forEach((_, i, a) => (a[i] = ((i * 7919) % 1000) / 200 - 2));
+  return { k: instance.exports, x, y };
+}
+
+/** One rewritten status line on a terminal; nothing in a log. */
+function progress(text) {
+  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${text}`);
+}
+
+function reexecWithRelaxedSimd() {
+  const script = fileURLToPath(import.meta.url);
+  const child = spawnSync(process.execPath, [...process.execArgv, RELAXED_FLAG, script, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, NORMKIT_FLOOR_CHILD: '1' },
+  });
+  // 9: Node refused the flag (an engine that no longer has it); measure without fused multiply-add.
+  return child.status === 9 ? undefined : (child.status ?? 1);
+}
+
+async function main() {
+  const plainBytes = await compile('simd');
+  const relaxedBytes = await compile('simd,relaxed-simd');
+  const fma = WebAssembly.validate(relaxedBytes);
+  if (!fma && !process.env.NORMKIT_FLOOR_CHILD) {
+    const status = reexecWithRelaxedSimd();
+    if (status !== undefined) process.exit(status);
+  }
+  const zeroCopy = (await normkitPeers()).find((p) => p.id === 'normkit-zc');
+  const cases = CASES.filter((c) => elements(c.shape) * 4 >= MIB);
+  const rows = [];
+  for (const c of cases) {
+    // As many floats as the roofline copies: x alone for most ops, x and the residual or style otherwise.
+    const n = Math.floor(trafficFloats(c) / 2 / 16) * 16;
+    const plain = await probes(plainBytes, n);
+    const fused = fma ? await probes(relaxedBytes, n) : undefined;
+    const src = new Float32Array(n).fill(1);
+    const dst = new Float32Array(n);
+    const tasks = {
+      roofline: () => dst.set(src),
+      copy: () => plain.k.copy(plain.x, plain.y, n),
+      sum: () => plain.k.sum(plain.x, n),
+      stats: () => plain.k.moments(plain.x, n),
+      apply: () => plain.k.affine(plain.x, plain.y, n, 0.7, 0.3),
+      ...(fused && {
+        statsFma: () => fused.k.moments(fused.x, n),
+        applyFma: () => fused.k.affine(fused.x, fused.y, n, 0.7, 0.3),
+      }),
+    };
+    const nk = await zeroCopy.prepare(c, makeInputs(c));
+    tasks.normkit = nk.run;
+    const us = {};
+    for (const [name, run] of Object.entries(tasks)) {
+      progress(`${c.id} · ${name}`);
+      us[name] = (await measure(run, false, BUDGET)).medianUs;
+    }
+    nk.dispose();
+    rows.push({ c, n, us });
+  }
+  progress('');
+  const markdown = render(rows, fma);
+  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+  writeFileSync(new URL('./results/floor.md', import.meta.url), markdown);
+  process.stdout.write(markdown);
+}
+
+function render(rows, fma) {
+  const x = (v, roof) => (v === undefined ? '–' : `${(v / roof).toFixed(2)}×`);
+  const head = ['case', 'floats per pass', 'roofline', 'wasm copy', 'Σx', 'Σx, Σx² (statistics)', 'x·a + b (apply)', 'statistics + apply'];
+  if (fma) head.push('statistics, FMA', 'apply, FMA');
+  head.push('normkit zero-copy');
+  const lines = rows.map(({ c, n, us }) => {
+    const r = us.roofline;
+    const cells = [c.id, `${(n / 2 ** 18).toFixed(2)} MiB`, `${us.roofline.toFixed(1)} µs`, x(us.copy, r), x(us.sum, r), x(us.stats, r), x(us.apply, r), x(us.stats + us.apply, r)];
+    if (fma) cells.push(x(us.statsFma, r), x(us.applyFma, r));
+    cells.push(x(us.normkit, r));
+    return `| ${cells.join(' | ')} |`;
+  });
+  const env = environment();
+  return `# Where the time goes: wasm SIMD floors
+
+Generated by \`npm run bench:floor\` on ${new Date().toISOString()}: ${env.cpu}, Node ${env.node}, normkit ${env.normkit}${fma ? '' : '; relaxed SIMD unavailable, so no FMA columns'}.
+Medians (tinybench, ${BUDGET.warmupTime} ms warm-up, ${BUDGET.time} ms) as ratios to the roofline (\`Float32Array.prototype.set\` of as many floats), all in one process. Each probe is a bare 128-bit SIMD loop over the same number of floats, four vectors a step, as in normkit's kernels; **statistics + apply** is what two such passes cost back to back.
+
+| ${head.join(' | ')} |
+| ${head.map((_, k) => (k < 2 ? '---' : '---:')).join(' | ')} |
+${lines.join('\n')}
+`;
+}
+
+await main();
