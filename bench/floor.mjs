@@ -6,38 +6,16 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import asc from 'assemblyscript/asc';
 import { CASES, elements, makeInputs, trafficFloats } from './cases.mjs';
 import { environment } from './env.mjs';
 import { measure } from './measure.mjs';
+import { checkProbes, compileProbes, loadProbes } from './floor/load.mjs';
 import { create as normkitPeers } from './peers/normkit.mjs';
 
 // Node 20 ships relaxed SIMD behind this V8 flag; newer engines enable it by default.
 const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
 const BUDGET = { time: 200, warmupTime: 50 };
 const MIB = 2 ** 20;
-const PAGE = 65536;
-
-async function compile(features) {
-  let bytes;
-  const { error, stderr } = await asc.main(
-    [fileURLToPath(new URL('./floor/probes.ts', import.meta.url)), '-O3', '--runtime', 'stub', '--enable', features, '--outFile', 'probes.wasm'],
-    { writeFile: (name, contents) => void (name.endsWith('.wasm') && (bytes = contents)) },
-  );
-  if (error) throw new Error(`asc: ${error.message}\n${stderr}`);
-  return bytes;
-}
-
-/** The probe module with x and y of n floats each in its memory. */
-async function probes(bytes, n) {
-  const { instance } = await WebAssembly.instantiate(bytes, {});
-  const { memory } = instance.exports;
-  const x = PAGE;
-  const y = x + n * 4 + PAGE / 2; // half a page apart, so loads and stores never alias on 4 KiB strides
-  memory.grow(Math.ceil((y + n * 4) / PAGE));
-  new Float32Array(memory.buffer, x, n).forEach((_, i, a) => (a[i] = ((i * 7919) % 1000) / 200 - 2));
-  return { k: instance.exports, x, y };
-}
 
 /** One rewritten status line on a terminal; nothing in a log. */
 function progress(text) {
@@ -55,21 +33,24 @@ function reexecWithRelaxedSimd() {
 }
 
 async function main() {
-  const plainBytes = await compile('simd');
-  const relaxedBytes = await compile('simd,relaxed-simd');
+  const plainBytes = await compileProbes('simd');
+  const relaxedBytes = await compileProbes('simd,relaxed-simd');
   const fma = WebAssembly.validate(relaxedBytes);
   if (!fma && !process.env.NORMKIT_FLOOR_CHILD) {
     const status = reexecWithRelaxedSimd();
     if (status !== undefined) process.exit(status);
   }
+  // Correctness first, as in the main benchmark: a probe that computes the wrong thing is not timed.
+  await checkProbes(plainBytes, 'plain SIMD');
+  if (fma) await checkProbes(relaxedBytes, 'relaxed SIMD');
   const zeroCopy = (await normkitPeers()).find((p) => p.id === 'normkit-zc');
   const cases = CASES.filter((c) => elements(c.shape) * 4 >= MIB);
   const rows = [];
   for (const c of cases) {
     // As many floats as the roofline copies: x alone for most ops, x and the residual or style otherwise.
     const n = Math.floor(trafficFloats(c) / 2 / 16) * 16;
-    const plain = await probes(plainBytes, n);
-    const fused = fma ? await probes(relaxedBytes, n) : undefined;
+    const plain = await loadProbes(plainBytes, n);
+    const fused = fma ? await loadProbes(relaxedBytes, n) : undefined;
     const src = new Float32Array(n).fill(1);
     const dst = new Float32Array(n);
     const tasks = {
