@@ -17,14 +17,10 @@ export function copy(x: usize, y: usize, n: i32): void {
   const dy = y - x;
   const end = x + (<usize>n << 2);
   for (let p = x; p < end; p += 64) {
-    const v0 = v128.load(p);
-    const v1 = v128.load(p, 16);
-    const v2 = v128.load(p, 32);
-    const v3 = v128.load(p, 48);
-    v128.store(p + dy, v0);
-    v128.store(p + dy, v1, 16);
-    v128.store(p + dy, v2, 32);
-    v128.store(p + dy, v3, 48);
+    v128.store(p + dy, v128.load(p));
+    v128.store(p + dy, v128.load(p, 16), 16);
+    v128.store(p + dy, v128.load(p, 32), 32);
+    v128.store(p + dy, v128.load(p, 48), 48);
   }
 }
 
