@@ -6,11 +6,12 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { CASES, elements, makeInputs, trafficFloats } from './cases.mjs';
+import { CASES, TOLERANCE, elements, makeInputs, maxError, referenceOutputs, trafficFloats } from './cases.mjs';
 import { environment } from './env.mjs';
 import { measure } from './measure.mjs';
 import { checkProbes, compileProbes, loadProbes } from './floor/load.mjs';
 import { create as normkitPeers } from './peers/normkit.mjs';
+import { create as rooflinePeers } from './peers/roofline.mjs';
 
 // Node 20 ships relaxed SIMD behind this V8 flag; newer engines enable it by default.
 const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
@@ -44,6 +45,8 @@ async function main() {
   await checkProbes(plainBytes, 'plain SIMD');
   if (fma) await checkProbes(relaxedBytes, 'relaxed SIMD');
   const zeroCopy = (await normkitPeers()).find((p) => p.id === 'normkit-zc');
+  const [roofline] = await rooflinePeers();
+  const reference = await import('../dist/reference.js');
   const cases = CASES.filter((c) => elements(c.shape) * 4 >= MIB);
   const rows = [];
   for (const c of cases) {
@@ -51,10 +54,8 @@ async function main() {
     const n = Math.floor(trafficFloats(c) / 2 / 16) * 16;
     const plain = await loadProbes(plainBytes, n);
     const fused = fma ? await loadProbes(relaxedBytes, n) : undefined;
-    const src = new Float32Array(n).fill(1);
-    const dst = new Float32Array(n);
     const tasks = {
-      roofline: () => dst.set(src),
+      roofline: roofline.prepare(c).run,
       copy: () => plain.k.copy(plain.x, plain.y, n),
       sum: () => plain.k.sum(plain.x, n),
       stats: () => plain.k.moments(plain.x, n),
@@ -64,7 +65,11 @@ async function main() {
         applyFma: () => fused.k.affine(fused.x, fused.y, n, 0.7, 0.3),
       }),
     };
-    const nk = await zeroCopy.prepare(c, makeInputs(c));
+    const inputs = makeInputs(c);
+    const nk = await zeroCopy.prepare(c, inputs);
+    nk.run();
+    const err = maxError(nk.read().y, referenceOutputs(reference, c, inputs).y);
+    if (!(err <= TOLERANCE)) throw new Error(`normkit zero-copy is wrong on ${c.id}: max error ${err}`);
     tasks.normkit = nk.run;
     const us = {};
     for (const [name, run] of Object.entries(tasks)) {
