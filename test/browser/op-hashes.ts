@@ -23,7 +23,7 @@ export interface OpHash {
 }
 
 /** xorshift32 in integer arithmetic only; values are multiples of 2^-16, exactly representable in f32. */
-function makeGen(seed: number): (offset?: number, scale?: number) => number {
+export function makeGen(seed: number): (offset?: number, scale?: number) => number {
   let s = seed >>> 0 || 1;
   const u = () => {
     s ^= s << 13;
@@ -40,7 +40,8 @@ function makeGen(seed: number): (offset?: number, scale?: number) => number {
   };
 }
 
-function filled(seed: number, length: number, offset = 0, scale = 1): Float32Array {
+/** `length` values of `offset + scale * g` from {@link makeGen}'s generator, rounded to float32. */
+export function filled(seed: number, length: number, offset = 0, scale = 1): Float32Array {
   const g = makeGen(seed);
   const a = new Float32Array(length);
   for (let i = 0; i < length; i++) a[i] = g(offset, scale);
