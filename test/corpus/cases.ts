@@ -284,8 +284,7 @@ type Loose = Record<string, any>;
  * Runs one case with a build of normkit and returns every array it wrote, in a fixed order: y, the
  * optional outputs in the case's order, then the running statistics when training updates them.
  */
-export function runCase(nk: NormkitModule, c: CorpusCase, mode: Mode): Float32Array[] {
-  const inp = makeInputs(c);
+export function runCase(nk: NormkitModule, c: CorpusCase, mode: Mode, inp: Inputs = makeInputs(c)): Float32Array[] {
   const m = nk as unknown as Loose;
   const live: { free(): void }[] = [];
   const wrap = (a: Float32Array): unknown => {
@@ -337,10 +336,11 @@ export interface CaseHash {
 
 /** Hashes of a case's inputs and of everything it wrote in one mode (or "error: <code> <message>"). */
 export async function hashCase(nk: NormkitModule, c: CorpusCase, mode: Mode): Promise<CaseHash> {
-  const input = await hashArrays(inputArrays(makeInputs(c)));
+  const inp = makeInputs(c);
+  const input = await hashArrays(inputArrays(inp)); // before the run: an in-place case overwrites x
   let output: string;
   try {
-    output = await hashArrays(runCase(nk, c, mode));
+    output = await hashArrays(runCase(nk, c, mode, inp));
   } catch (e) {
     const err = e as { code?: string; message?: string };
     output = `error: ${err.code ?? ''} ${err.message ?? String(e)}`;
