@@ -108,7 +108,7 @@ export function rowsCase(op: 'layerNorm' | 'rmsNorm', shape: number[], axis = -1
   args.push({ name: 'out', role: 'out', length: L });
   if (full && op === 'layerNorm') args.push({ name: 'mean', role: 'out', length: rows }, { name: 'invStd', role: 'out', length: rows });
   return {
-    op, name: `${op} [${shape}] axis ${axis}`, scalars: { shape, axis }, args,
+    op, name: `${op} [${shape}] axis ${axis}${full ? '' : ', x and out only'}`, scalars: { shape, axis }, args,
     groupOf: (i) => Math.floor(i / n), groups: rows,
   };
 }
@@ -142,7 +142,7 @@ export function channelCase(
     op === 'batchNormTraining' ? { groupOf: c, groups: C }
     : op === 'batchNorm' ? { groupOf: (i: number) => i, groups: L }
     : { groupOf: (i: number) => n(i) * G + Math.floor(c(i) / (C / G)), groups: N * G };
-  const extra = op === 'groupNorm' ? ` G ${G}` : '';
+  const extra = (op === 'groupNorm' ? ` G ${G}` : '') + (affine ? '' : ', no affine') + (op === 'batchNormTraining' && opts.running === false ? ', no running statistics' : '');
   return {
     op, name: `${op} ${layout} [${shape}]${extra}`,
     scalars: { shape, layout, numGroups: op === 'groupNorm' ? G : undefined, momentum: opts.momentum }, args, ...grouping,
