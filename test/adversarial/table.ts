@@ -49,6 +49,8 @@ export interface Case {
   /** Statistics group of element i of x (batchNorm inference: every element is its own group). */
   groupOf(i: number): number;
   groups: number;
+  /** The outputs that share one scale (their group; a channel for batchNorm inference), for error bounds. */
+  scaleGroupOf(i: number): number;
 }
 
 /** The subset of normkit's API these cases call; refOps (the float64 reference) has the same shape. */
@@ -109,7 +111,7 @@ export function rowsCase(op: 'layerNorm' | 'rmsNorm', shape: number[], axis = -1
   if (full && op === 'layerNorm') args.push({ name: 'mean', role: 'out', length: rows }, { name: 'invStd', role: 'out', length: rows });
   return {
     op, name: `${op} [${shape}] axis ${axis}${full ? '' : ', x and out only'}`, scalars: { shape, axis }, args,
-    groupOf: (i) => Math.floor(i / n), groups: rows,
+    groupOf: (i) => Math.floor(i / n), groups: rows, scaleGroupOf: (i) => Math.floor(i / n),
   };
 }
 
@@ -146,6 +148,7 @@ export function channelCase(
   return {
     op, name: `${op} ${layout} [${shape}]${extra}`,
     scalars: { shape, layout, numGroups: op === 'groupNorm' ? G : undefined, momentum: opts.momentum }, args, ...grouping,
+    scaleGroupOf: op === 'batchNorm' ? c : grouping.groupOf,
   };
 }
 
@@ -155,7 +158,7 @@ export function adaINCase(layout: Layout, shape: number[], styleShape: number[])
   return {
     op: 'adaIN', name: `adaIN ${layout} [${shape}] style [${styleShape}]`, scalars: { shape, layout, styleShape },
     args: [{ name: 'x', role: 'in', length: L }, { name: 'style', role: 'in', length: sizeOf(styleShape) }, { name: 'out', role: 'out', length: L }],
-    groupOf: (i) => n(i) * C + c(i), groups: N * C,
+    groupOf: (i) => n(i) * C + c(i), groups: N * C, scaleGroupOf: (i) => n(i) * C + c(i),
   };
 }
 
