@@ -12,13 +12,26 @@ import { assertClose } from './support/compare.js';
 import { refOps } from './support/ops.js';
 import { invokeOp, type Op } from './support/invoke.js';
 import { makeRng } from './support/rng.js';
-import { randn, randu } from './support/tensors.js';
+import { cloneCall, OPS, opsWhere, opsWith, REGISTRY, type Call as RegistryCall } from './support/registry.js';
+import { randn } from './support/tensors.js';
 
-const ALL: Op[] = ['layerNorm', 'rmsNorm', 'batchNorm', 'batchNormTraining', 'instanceNorm', 'groupNorm', 'adaIN'];
-const ROWS: Op[] = ['layerNorm', 'rmsNorm'];
-const CHANNELS: Op[] = ['batchNorm', 'batchNormTraining', 'instanceNorm', 'groupNorm', 'adaIN'];
-const AFFINE: Op[] = ['layerNorm', 'batchNorm', 'batchNormTraining', 'instanceNorm', 'groupNorm'];
-const BN: Op[] = ['batchNorm', 'batchNormTraining'];
+// The rows' op lists, from the op registry: a new op is covered by every row whose arguments it takes.
+const ALL: Op[] = [...OPS];
+const WITH_WEIGHT: Op[] = opsWith('weight');
+const AFFINE: Op[] = opsWith('bias');
+const WITH_AXIS: Op[] = opsWhere((e) => e.scalars.includes('axis'));
+const WITH_LAYOUT: Op[] = opsWhere((e) => e.scalars.includes('layout'));
+const WITH_RESIDUAL: Op[] = opsWith('residual');
+const WITH_SUM: Op[] = opsWith('sumOut');
+const WITH_STATS: Op[] = opsWith('mean');
+const RUNNING: Op[] = opsWith('runningMean');
+const RUNNING_REQUIRED: Op[] = opsWhere((e) => e.args.some((a) => a.name === 'runningMean' && a.required));
+const RUNNING_UPDATED: Op[] = opsWith('runningMean', 'in-out');
+const WITH_MOMENTUM: Op[] = opsWhere((e) => e.scalars.includes('momentum'));
+const WITH_FLAGS: Op[] = opsWhere((e) => e.scalars.includes('training'));
+const NEEDS_TWO: Op[] = opsWhere((e) => e.refuses({ x: new Float32Array(3), shape: [1, 3], options: {} }) === 'BATCH_TOO_SMALL');
+const WITH_GROUPS: Op[] = opsWhere((e) => e.numGroups);
+const WITH_STYLE: Op[] = opsWith('style');
 
 /** One call's arguments, loosely typed so that a case can put anything anywhere. */
 interface Call {
@@ -32,63 +45,19 @@ interface Call {
   styleShape?: unknown;
 }
 
-/** A valid call of `op` with plain Float32Arrays (deterministic for a given seed). */
+/** A valid call of `op` with plain Float32Arrays (deterministic for a given seed): the registry's example. */
 function validCall(op: Op, seed = 1): Call {
-  const rng = makeRng(seed);
-  switch (op) {
-    case 'layerNorm':
-      return { x: randn(rng, 30, 1, 2), shape: [2, 3, 5], options: { weight: randn(rng, 5), bias: randn(rng, 5) } };
-    case 'rmsNorm':
-      return { x: randn(rng, 30, 1, 2), shape: [2, 3, 5], options: { weight: randn(rng, 5) } };
-    case 'batchNorm':
-      return {
-        x: randn(rng, 24, 1, 2), shape: [2, 3, 4],
-        options: { weight: randn(rng, 3), bias: randn(rng, 3), runningMean: randn(rng, 3), runningVar: randu(rng, 3, 0.5, 2) },
-      };
-    case 'batchNormTraining':
-      return {
-        x: randn(rng, 24, 1, 2), shape: [2, 3, 4],
-        options: {
-          training: true, weight: randn(rng, 3), bias: randn(rng, 3), runningMean: randn(rng, 3), runningVar: randu(rng, 3, 0.5, 2),
-        },
-      };
-    case 'instanceNorm':
-      return { x: randn(rng, 24, 1, 2), shape: [2, 3, 4], options: { weight: randn(rng, 3), bias: randn(rng, 3) } };
-    case 'groupNorm':
-      return { x: randn(rng, 24, 1, 2), shape: [2, 4, 3], numGroups: 2, options: { weight: randn(rng, 4), bias: randn(rng, 4) } };
-    case 'adaIN':
-      return { x: randn(rng, 24, 1, 2), shape: [2, 3, 4], style: randn(rng, 30, -1, 3), styleShape: [2, 3, 5], options: {} };
-  }
+  return REGISTRY[op].example(seed);
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 function invoke(op: Op, c: Call): Float32Array {
   return invokeOp(op, c, c.rawOptions ? c.rawOptions.value : c.options);
 }
 
-/** The float64 reference of a valid plain-array call (running buffers are copied, not updated). */
+/** The float64 reference of a valid plain-array call (running buffers and outputs are copied, not updated). */
 function reference(op: Op, c: Call): ArrayLike<number> {
-  const o: any = { ...c.options };
-  for (const k of ['runningMean', 'runningVar', 'mean', 'invStd', 'sumOut']) if (o[k]) o[k] = (o[k] as Float32Array).slice();
-  const x = c.x as Float32Array;
-  const shape = c.shape as number[];
-  switch (op) {
-    case 'layerNorm':
-      return refOps.layerNorm(x, shape, o);
-    case 'rmsNorm':
-      return refOps.rmsNorm(x, shape, o);
-    case 'batchNorm':
-    case 'batchNormTraining':
-      return refOps.batchNorm(x, shape, o);
-    case 'instanceNorm':
-      return refOps.instanceNorm(x, shape, o);
-    case 'groupNorm':
-      return refOps.groupNorm(x, shape, c.numGroups as number, o);
-    case 'adaIN':
-      return refOps.adaIN(x, shape, c.style as Float32Array, c.styleShape as number[], o);
-  }
+  return REGISTRY[op].reference(cloneCall(c as RegistryCall));
 }
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
 const freedTensor = (length: number): Tensor => {
   const t = tensor(length);
@@ -109,8 +78,8 @@ const notTensors = (n: number): Array<[string, unknown]> => [
   ['an array-like object', { length: n }],
 ];
 
-const xName = (op: Op) => (op === 'adaIN' ? 'content' : 'x');
-const shapeName = (op: Op) => (op === 'adaIN' ? 'contentShape' : 'shape');
+const xName = (op: Op) => REGISTRY[op].xName;
+const shapeName = (op: Op) => REGISTRY[op].shapeName;
 
 /** A misuse: changes a valid call (or makes its own thunk), and the argument its message must name. */
 interface Misuse {
@@ -204,7 +173,7 @@ const MATRIX: Row[] = [
       {
         label: 'rank 0 (layerNorm, rmsNorm) or rank 1 (channel ops)', name: shapeName,
         apply: (c, op) => {
-          if (ROWS.includes(op)) {
+          if (REGISTRY[op].kind === 'rows') {
             c.x = new Float32Array(1);
             c.shape = [];
             c.options = {};
@@ -217,7 +186,7 @@ const MATRIX: Row[] = [
     ],
   },
   {
-    id: 'axis', code: 'INVALID_AXIS', ops: ROWS,
+    id: 'axis', code: 'INVALID_AXIS', ops: WITH_AXIS,
     misuses: each<unknown>(
       [['rank', 3], ['-rank - 1', -4], ['fractional', 1.5], ['NaN', NaN], ['Infinity', Infinity], ['a string', '1'],
         ['null', null], ['true', true], ['a bigint', 1n]],
@@ -233,11 +202,11 @@ const MATRIX: Row[] = [
     ),
   },
   {
-    id: 'weight-type', code: 'INVALID_TENSOR', ops: [...AFFINE, 'rmsNorm'],
+    id: 'weight-type', code: 'INVALID_TENSOR', ops: WITH_WEIGHT,
     misuses: notTensors(5).map(([label, v]): Misuse => ({ label, name: 'weight', apply: opt('weight', v) })),
   },
   {
-    id: 'weight-length', code: 'LENGTH_MISMATCH', ops: [...AFFINE, 'rmsNorm'],
+    id: 'weight-length', code: 'LENGTH_MISMATCH', ops: WITH_WEIGHT,
     misuses: [
       { label: 'one too long', name: 'weight', apply: (c) => opt('weight', new Float32Array((c.options.weight as Float32Array).length + 1))(c) },
       { label: 'one too short', name: 'weight', apply: (c) => opt('weight', new Float32Array((c.options.weight as Float32Array).length - 1))(c) },
@@ -245,7 +214,7 @@ const MATRIX: Row[] = [
         label: 'sized for the last axis only when axis = 1 (layerNorm, rmsNorm), or for shape[1] under NHWC (channel ops)',
         name: 'weight',
         apply: (c, op) => {
-          if (ROWS.includes(op)) opt('axis', 1)(c); // the group is then shape[1..] = 15 values
+          if (REGISTRY[op].kind === 'rows') opt('axis', 1)(c); // the group is then shape[1..] = 15 values
           else opt('layout', 'NHWC')(c); // C is now the last extent; weight is sized for shape[1]
         },
       },
@@ -287,46 +256,46 @@ const MATRIX: Row[] = [
     ],
   },
   {
-    id: 'freed-option', code: 'TENSOR_FREED', ops: [...AFFINE, 'rmsNorm'],
+    id: 'freed-option', code: 'TENSOR_FREED', ops: WITH_WEIGHT,
     misuses: [{ label: 'weight', name: 'weight', apply: (c) => opt('weight', freedTensor((c.options.weight as Float32Array).length))(c) }],
   },
   {
-    id: 'residual-type', code: 'INVALID_TENSOR', ops: ROWS,
+    id: 'residual-type', code: 'INVALID_TENSOR', ops: WITH_RESIDUAL,
     misuses: notTensors(30).map(([label, v]): Misuse => ({ label, name: 'residual', apply: opt('residual', v) })),
   },
   {
-    id: 'residual-length', code: 'LENGTH_MISMATCH', ops: ROWS,
+    id: 'residual-length', code: 'LENGTH_MISMATCH', ops: WITH_RESIDUAL,
     misuses: [
       { label: 'one too short', name: 'residual', apply: opt('residual', new Float32Array(29)) },
       { label: 'the length of one group', name: 'residual', apply: opt('residual', new Float32Array(5)) },
     ],
   },
   {
-    id: 'sumOut-type', code: 'INVALID_TENSOR', ops: ROWS,
+    id: 'sumOut-type', code: 'INVALID_TENSOR', ops: WITH_SUM,
     misuses: notTensors(30).map(([label, v]): Misuse => ({
       label, name: 'sumOut', apply: (c) => void (c.options = { ...c.options, residual: new Float32Array(30), sumOut: v }),
     })),
   },
   {
-    id: 'sumOut-length', code: 'LENGTH_MISMATCH', ops: ROWS,
+    id: 'sumOut-length', code: 'LENGTH_MISMATCH', ops: WITH_SUM,
     misuses: [{
       label: 'one too long', name: 'sumOut',
       apply: (c) => void (c.options = { ...c.options, residual: new Float32Array(30), sumOut: new Float32Array(31) }),
     }],
   },
   {
-    id: 'sumOut-alone', code: 'INVALID_OPTION', ops: ROWS,
+    id: 'sumOut-alone', code: 'INVALID_OPTION', ops: WITH_SUM,
     misuses: [{ label: 'sumOut without residual', name: 'sumOut', apply: opt('sumOut', new Float32Array(30)) }],
   },
   {
-    id: 'stats-out-type', code: 'INVALID_TENSOR', ops: ['layerNorm'],
+    id: 'stats-out-type', code: 'INVALID_TENSOR', ops: WITH_STATS,
     misuses: [
       ...notTensors(6).map(([label, v]): Misuse => ({ label: `mean: ${label}`, name: 'mean', apply: opt('mean', v) })),
       ...notTensors(6).map(([label, v]): Misuse => ({ label: `invStd: ${label}`, name: 'invStd', apply: opt('invStd', v) })),
     ],
   },
   {
-    id: 'stats-out-length', code: 'LENGTH_MISMATCH', ops: ['layerNorm'],
+    id: 'stats-out-length', code: 'LENGTH_MISMATCH', ops: WITH_STATS,
     misuses: [
       { label: 'mean: one per element instead of one per group', name: 'mean', apply: opt('mean', new Float32Array(30)) },
       { label: 'invStd: one too short', name: 'invStd', apply: opt('invStd', new Float32Array(5)) },
@@ -334,7 +303,7 @@ const MATRIX: Row[] = [
     ],
   },
   {
-    id: 'layout', code: 'INVALID_LAYOUT', ops: CHANNELS,
+    id: 'layout', code: 'INVALID_LAYOUT', ops: WITH_LAYOUT,
     misuses: each<unknown>(
       [['lower case', 'nchw'], ['an unknown order', 'NCWH'], ['ONNX-style "NC"', 'NC'], ['empty', ''], ['null', null], ['a number', 0],
         ['an array', ['NCHW']]],
@@ -342,7 +311,7 @@ const MATRIX: Row[] = [
     ),
   },
   {
-    id: 'running-missing', code: 'MISSING_RUNNING_STATS', ops: ['batchNorm'],
+    id: 'running-missing', code: 'MISSING_RUNNING_STATS', ops: RUNNING_REQUIRED,
     misuses: [
       { label: 'no runningMean', name: 'runningMean', apply: without('runningMean') },
       { label: 'no runningVar', name: 'runningVar', apply: without('runningVar') },
@@ -351,42 +320,42 @@ const MATRIX: Row[] = [
     ],
   },
   {
-    id: 'running-one', code: 'INVALID_OPTION', ops: ['batchNormTraining'],
+    id: 'running-one', code: 'INVALID_OPTION', ops: RUNNING_UPDATED,
     misuses: [
       { label: 'only runningMean', name: 'runningMean', apply: without('runningVar') },
       { label: 'only runningVar', name: 'runningMean', apply: without('runningMean') },
     ],
   },
   {
-    id: 'running-type', code: 'INVALID_TENSOR', ops: BN,
+    id: 'running-type', code: 'INVALID_TENSOR', ops: RUNNING,
     misuses: [
       ...notTensors(3).map(([label, v]): Misuse => ({ label: `runningMean: ${label}`, name: 'runningMean', apply: opt('runningMean', v) })),
       ...notTensors(3).map(([label, v]): Misuse => ({ label: `runningVar: ${label}`, name: 'runningVar', apply: opt('runningVar', v) })),
     ],
   },
   {
-    id: 'running-length', code: 'LENGTH_MISMATCH', ops: BN,
+    id: 'running-length', code: 'LENGTH_MISMATCH', ops: RUNNING,
     misuses: [
       { label: 'runningMean one too long', name: 'runningMean', apply: opt('runningMean', new Float32Array(4)) },
       { label: 'runningVar one per element', name: 'runningVar', apply: opt('runningVar', new Float32Array(24)) },
     ],
   },
   {
-    id: 'momentum', code: 'INVALID_MOMENTUM', ops: BN,
+    id: 'momentum', code: 'INVALID_MOMENTUM', ops: WITH_MOMENTUM,
     misuses: each<unknown>(
       [['NaN', NaN], ['negative', -0.1], ['above 1', 1.0001], ['Infinity', Infinity], ['a string', '0.1'], ['null', null]],
       'momentum', (v) => opt('momentum', v),
     ),
   },
   {
-    id: 'flags', code: 'INVALID_OPTION', ops: BN,
+    id: 'flags', code: 'INVALID_OPTION', ops: WITH_FLAGS,
     misuses: [
       ...each<unknown>([['a string', 'true'], ['a number', 1], ['null', null]], 'training', (v) => opt('training', v)),
       ...each<unknown>([['a number', 0], ['a string', 'no'], ['null', null]], 'unbiasedRunningVar', (v) => opt('unbiasedRunningVar', v)),
     ],
   },
   {
-    id: 'batch-too-small', code: 'BATCH_TOO_SMALL', ops: ['batchNormTraining'],
+    id: 'batch-too-small', code: 'BATCH_TOO_SMALL', ops: NEEDS_TWO,
     misuses: each<[number[], string]>(
       [['[1, C]', [[1, 3], 'NCHW']], ['[1, C, 1, 1]', [[1, 3, 1, 1], 'NCHW']], ['NHWC [1, 1, 1, C]', [[1, 1, 1, 3], 'NHWC']]],
       'x', ([shape, layout]) => (c) => {
@@ -397,7 +366,7 @@ const MATRIX: Row[] = [
     ),
   },
   {
-    id: 'groups', code: 'INVALID_GROUPS', ops: ['groupNorm'],
+    id: 'groups', code: 'INVALID_GROUPS', ops: WITH_GROUPS,
     misuses: each<unknown>(
       [['3 does not divide C = 4', 3], ['more groups than channels', 8], ['0', 0], ['negative', -2], ['fractional', 1.5], ['NaN', NaN],
         ['Infinity', Infinity], ['undefined', undefined], ['null', null], ['a string', '2'], ['a bigint', 2n]],
@@ -405,33 +374,33 @@ const MATRIX: Row[] = [
     ),
   },
   {
-    id: 'style-type', code: 'INVALID_TENSOR', ops: ['adaIN'],
+    id: 'style-type', code: 'INVALID_TENSOR', ops: WITH_STYLE,
     misuses: [
       ...notTensors(30).map(([label, v]): Misuse => ({ label, name: 'style', apply: (c) => void (c.style = v) })),
       { label: 'undefined', name: 'style', apply: (c) => void (c.style = undefined) },
     ],
   },
   {
-    id: 'style-freed', code: 'TENSOR_FREED', ops: ['adaIN'],
+    id: 'style-freed', code: 'TENSOR_FREED', ops: WITH_STYLE,
     misuses: [{ label: 'a freed Tensor', name: 'style', apply: (c) => void (c.style = freedTensor(30)) }],
   },
   {
-    id: 'styleShape', code: 'INVALID_SHAPE', ops: ['adaIN'],
+    id: 'styleShape', code: 'INVALID_SHAPE', ops: WITH_STYLE,
     misuses: each<unknown>(
       [['null', null], ['a string', '2,3,5'], ['a negative dimension', [-2, -3, 5]], ['a fractional dimension', [2, 1.5, 10]]],
       'styleShape', (v) => (c) => void (c.styleShape = v),
     ),
   },
   {
-    id: 'styleShape-product', code: 'LENGTH_MISMATCH', ops: ['adaIN'],
+    id: 'styleShape-product', code: 'LENGTH_MISMATCH', ops: WITH_STYLE,
     misuses: [{ label: 'product 36, style has 30', name: 'style', apply: (c) => void (c.styleShape = [2, 3, 6]) }],
   },
   {
-    id: 'styleShape-rank', code: 'RANK_TOO_LOW', ops: ['adaIN'],
+    id: 'styleShape-rank', code: 'RANK_TOO_LOW', ops: WITH_STYLE,
     misuses: [{ label: 'rank 1', name: 'styleShape', apply: (c) => void (c.styleShape = [30]) }],
   },
   {
-    id: 'style-mismatch', code: 'STYLE_MISMATCH', ops: ['adaIN'],
+    id: 'style-mismatch', code: 'STYLE_MISMATCH', ops: WITH_STYLE,
     misuses: each<[number[], number, string?]>(
       [
         ['other channel count', [[2, 5, 3], 30]],

@@ -3,7 +3,7 @@
  * list runs against any build of normkit (the release before the plan/executor refactor, which wrote
  * test/corpus/op-hashes.json through generate.mjs, and the current source, which test/corpus.test.ts checks).
  *
- * Inputs come from the integer-only generator of test/browser/op-hashes.ts (identical bits in every JS
+ * Inputs come from the integer-only generator of test/support/hashing.ts (identical bits in every JS
  * engine), seeded from each case's name, so adding or removing a case never changes another case's inputs.
  * Every case runs in two calling modes: plain Float32Arrays (copy mode, in several passes above 512 KiB) and
  * zero-copy Tensors for every array argument and output.
@@ -11,7 +11,9 @@
  * Each case carries a `family`: the group of cases whose bits may legitimately change together (see
  * FAMILIES). The test names the families it lets change in one list, with the reason.
  */
-import { filled, hashArrays, type NormkitModule } from '../browser/op-hashes.js';
+import type { NormkitModule } from '../browser/op-hashes.js';
+import { filled, hashArrays } from '../support/hashing.js';
+import { REGISTRY, type Call, type NormkitLike, type OpId } from '../support/registry.js';
 
 export type OpName = 'layerNorm' | 'rmsNorm' | 'batchNorm' | 'instanceNorm' | 'groupNorm' | 'adaIN';
 export type Layout = 'NCHW' | 'NHWC';
@@ -105,21 +107,19 @@ export function channelDims(shape: readonly number[], layout: Layout = 'NCHW'): 
   return [N, C, size(shape) / Math.max(1, N * C)];
 }
 
-/** First normalized axis of a row op, made non-negative. */
-const axisOf = (s: Spec) => {
-  const a = s.axis ?? -1;
-  return a < 0 ? s.shape.length + a : a;
-};
+/** The registry entry that runs a case. */
+export const entryId = (s: Spec): OpId => (s.op === 'batchNorm' && s.training ? 'batchNormTraining' : s.op);
+
+/** The case's call without its arrays, for the registry's shape facts. */
+const bareCall = (s: Spec): Call => ({
+  x: undefined, shape: s.shape, numGroups: s.numGroups, styleShape: s.styleShape,
+  options: { axis: s.axis, layout: s.layout },
+});
 
 /** Length of a per-group-position (row ops) or per-channel (channel ops) array. */
 function paramLength(s: Spec): number {
-  if (s.op === 'layerNorm' || s.op === 'rmsNorm') return size(s.shape.slice(axisOf(s)));
-  return channelDims(s.shape, s.layout)[1];
-}
-
-function groupCount(s: Spec): number {
-  if (s.op === 'layerNorm' || s.op === 'rmsNorm') return size(s.shape.slice(0, axisOf(s)));
-  return 0;
+  const d = REGISTRY[entryId(s)].dims(bareCall(s));
+  return REGISTRY[entryId(s)].kind === 'rows' ? d.positions : d.C;
 }
 
 function familyOf(s: Spec): Family {
@@ -179,8 +179,9 @@ function seedOf(text: string): number {
 function markedIndices(s: Spec, style: boolean): number[] {
   const idx: number[] = [];
   if (s.op === 'layerNorm' || s.op === 'rmsNorm') {
-    const inner = paramLength(s);
-    const r = Math.min(1, groupCount(s) - 1);
+    const d = REGISTRY[entryId(s)].dims(bareCall(s));
+    const inner = d.positions;
+    const r = Math.min(1, d.groups - 1);
     for (let i = 0; i < inner; i++) idx.push(r * inner + i);
     return idx;
   }
@@ -274,7 +275,7 @@ export function inputArrays(inp: Inputs): Float32Array[] {
 }
 
 function outputLength(c: CorpusCase, o: OutputArg): number {
-  return o === 'sumOut' ? size(c.shape) : groupCount(c);
+  return o === 'sumOut' ? size(c.shape) : REGISTRY[entryId(c)].dims(bareCall(c)).groups;
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -309,17 +310,8 @@ export function runCase(nk: NormkitModule, c: CorpusCase, mode: Mode, inp: Input
     });
     if (c.inPlace) o.out = x;
     else if (mode === 'tensor') o.out = wrap(new Float32Array(inp.x.length));
-    let y: unknown;
-    switch (c.op) {
-      case 'groupNorm':
-        y = m.groupNorm(x, c.shape, c.numGroups, o);
-        break;
-      case 'adaIN':
-        y = m.adaIN(x, c.shape, style, c.styleShape, o);
-        break;
-      default:
-        y = m[c.op](x, c.shape, o);
-    }
+    const call: Call = { x, shape: c.shape, numGroups: c.numGroups, style, styleShape: c.styleShape, options: o };
+    const y = REGISTRY[entryId(c)].run(nk as unknown as NormkitLike, call);
     const result = [(y as Float32Array).slice(), ...outs.map(read)];
     if (c.op === 'batchNorm' && c.training && o.runningMean) result.push(read(o.runningMean), read(o.runningVar));
     return result;

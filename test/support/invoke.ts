@@ -1,11 +1,12 @@
 /**
  * Calling any op from a loosely typed description, for the tests that put arbitrary values in every
- * argument (validation matrix, fuzzing): one dispatch instead of a switch per test file.
+ * argument (validation matrix, fuzzing): the op registry's dispatch (test/support/registry.ts).
  */
-import { adaIN, batchNorm, groupNorm, instanceNorm, layerNorm, rmsNorm } from '../../src/index.js';
+import * as normkit from '../../src/index.js';
+import { OPS, REGISTRY, type NormkitLike, type OpId } from './registry.js';
 
-export type Op = 'layerNorm' | 'rmsNorm' | 'batchNorm' | 'batchNormTraining' | 'instanceNorm' | 'groupNorm' | 'adaIN';
-export const ALL_OPS: readonly Op[] = ['layerNorm', 'rmsNorm', 'batchNorm', 'batchNormTraining', 'instanceNorm', 'groupNorm', 'adaIN'];
+export type Op = OpId;
+export const ALL_OPS: readonly Op[] = OPS;
 
 /** One call's arguments, loosely typed so that a case can put anything anywhere. */
 export interface LooseCall {
@@ -16,24 +17,7 @@ export interface LooseCall {
   styleShape?: unknown;
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 /** Calls `op` with the call's arguments and `options` as given (batchNormTraining differs only in options). */
 export function invokeOp(op: Op, c: LooseCall, options: unknown): Float32Array {
-  const [x, shape, o] = [c.x as any, c.shape as any, options as any];
-  switch (op) {
-    case 'layerNorm':
-      return layerNorm(x, shape, o);
-    case 'rmsNorm':
-      return rmsNorm(x, shape, o);
-    case 'batchNorm':
-    case 'batchNormTraining':
-      return batchNorm(x, shape, o);
-    case 'instanceNorm':
-      return instanceNorm(x, shape, o);
-    case 'groupNorm':
-      return groupNorm(x, shape, c.numGroups as any, o);
-    case 'adaIN':
-      return adaIN(x, shape, c.style as any, c.styleShape as any, o);
-  }
+  return REGISTRY[op].run(normkit as unknown as NormkitLike, { ...c, options: {} }, options);
 }
-/* eslint-enable @typescript-eslint/no-explicit-any */
