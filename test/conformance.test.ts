@@ -4,10 +4,8 @@
 // their inputs, never by name or shape. Loaded with import.meta.glob (no fs) so this also runs in a browser.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as normkit from '../src/index.js';
-import type { Layout } from '../src/reference.js';
 import { compare, describeComparison } from './support/compare.js';
-import { refOps, type NormOps } from './support/ops.js';
-import { sizeOf } from './support/tensors.js';
+import { conformanceEntry, type ConformanceVector, type NormkitLike } from './support/registry.js';
 
 type Json = number | string;
 interface TensorJson {
@@ -59,58 +57,23 @@ function numAttr(c: CaseJson, key: string, fallback: number): number {
 }
 
 /**
- * Runs one case through `ops`; returns the produced outputs in the order of `c.outputs`
+ * Runs one case through normkit or the float64 reference, by the op registry's conformance mapping (the
+ * entry whose mapping names the case's `op`); returns the produced outputs in the order of `c.outputs`
  * (y first; then layer_norm's Mean and InvStdDev, or batch-norm training's new running mean and var).
  */
-function runCase(ops: NormOps, c: CaseJson, inputs = c.inputs.map((t) => data(t)!)): ArrayLike<number>[] {
-  const [x, in1, in2, in3, in4, in5] = inputs;
-  const shape = c.inputs[0].shape;
-  const eps = numAttr(c, 'epsilon', 1e-5);
-  const layout = String(attr(c, 'layout') ?? 'NCHW') as Layout;
-  const produced = (...outs: ArrayLike<number>[]) => outs.slice(0, c.outputs.length);
-  switch (c.op) {
-    case 'layer_norm': {
-      const axis = numAttr(c, 'axis', -1);
-      const groups = sizeOf(shape.slice(0, axis < 0 ? axis + shape.length : axis));
-      const mean = new Float32Array(groups);
-      const invStd = new Float32Array(groups);
-      const y = ops.layerNorm(x, shape, { axis, weight: in1, bias: in2, eps, mean, invStd });
-      return produced(y, mean, invStd);
-    }
-    case 'rms_norm':
-      return produced(ops.rmsNorm(x, shape, { axis: numAttr(c, 'axis', -1), weight: in1, eps }));
-    case 'batch_norm_inference':
-      return produced(
-        ops.batchNorm(x, shape, { layout, weight: in1, bias: in2, runningMean: in3, runningVar: in4, eps }),
-      );
-    case 'batch_norm_training': {
-      // ONNX: r' = r * m + stat * (1 - m) with the biased variance; PyTorch: r' = (1 - m) * r + m * stat, unbiased.
-      const onnx = c.opset !== null && c.opset !== undefined;
-      const momentum = onnx ? 1 - numAttr(c, 'momentum', 0.9) : numAttr(c, 'momentum', in5 ? in5[0] : 0.1);
-      const runningMean = in3?.slice();
-      const runningVar = in4?.slice();
-      const y = ops.batchNorm(x, shape, {
-        layout,
-        weight: in1,
-        bias: in2,
-        runningMean,
-        runningVar,
-        training: true,
-        momentum,
-        unbiasedRunningVar: !onnx,
-        eps,
-      });
-      return produced(y, runningMean ?? [], runningVar ?? []);
-    }
-    case 'instance_norm':
-      return produced(ops.instanceNorm(x, shape, { layout, weight: in1, bias: in2, eps }));
-    case 'group_norm':
-      return produced(ops.groupNorm(x, shape, numAttr(c, 'num_groups', NaN), { layout, weight: in1, bias: in2, eps }));
-    case 'adain':
-      return produced(ops.adaIN(x, shape, in1, c.inputs[1].shape, { layout, eps }));
-    default:
-      throw new Error(`conformance: unsupported op ${JSON.stringify(c.op)} in ${c.name}`);
-  }
+function runCase(impl: 'normkit' | 'reference', c: CaseJson, inputs = c.inputs.map((t) => data(t)!)): ArrayLike<number>[] {
+  const e = conformanceEntry(c.op);
+  if (!e?.conformance) throw new Error(`conformance: unsupported op ${JSON.stringify(c.op)} in ${c.name}`);
+  const vector: ConformanceVector = {
+    op: c.op,
+    opset: c.opset ?? null,
+    shapes: c.inputs.map((t) => t.shape),
+    num: (key, fallback) => numAttr(c, key, fallback),
+    str: (key, fallback) => String(attr(c, key) ?? fallback),
+  };
+  const { call, outputs } = e.conformance.toCall(vector, inputs);
+  const y = impl === 'reference' ? e.reference(call) : e.run(normkit as unknown as NormkitLike, call);
+  return outputs(y).slice(0, c.outputs.length);
 }
 
 /** Checks every output against the case's own tolerance and the suite's 1e-4 * max(1, |expected|) criterion. */
@@ -143,11 +106,11 @@ if (cases.length === 0) {
 
     for (const { id, c } of cases) {
       describe(id, () => {
-        it('float64 reference matches', () => check(c, runCase(refOps, c)));
+        it('float64 reference matches', () => check(c, runCase('reference', c)));
 
         it('normkit matches', () => {
           const inputs = c.inputs.map((t) => data(t)!);
-          check(c, runCase(normkit as unknown as NormOps, c, inputs));
+          check(c, runCase('normkit', c, inputs));
           // Inputs are never modified (running stats are passed as copies).
           c.inputs.forEach((t, k) => expect(inputs[k], `input ${k} (${t.name}) modified`).toEqual(data(t)));
         });
