@@ -14,8 +14,11 @@ import {
   adaIN, batchNorm, groupNorm, instanceNorm, layerNorm, memoryStats, NormkitError, ready, rmsNorm, tensor,
   type Tensor,
 } from '../src/index.js';
+import * as normkit from '../src/index.js';
+import type { Layout } from '../src/reference.js';
 import { assertClose } from './support/compare.js';
 import { refOps } from './support/ops.js';
+import { cloneCall, ENTRIES, outputsOf, tensorCall, type NormkitLike } from './support/registry.js';
 import { makeRng } from './support/rng.js';
 import { randn, randu } from './support/tensors.js';
 
@@ -62,46 +65,20 @@ describe('plain arrays may overlap each other freely (inputs are staged before o
   const shapes = { rows: [3, 67], big: [2, 5003], nchw: [2, 5, 3, 7], nhwc: [2, 3, 7, 5] } as const;
 
   it('out === x for every op (in place), small and large', () => {
-    for (const shape of [shapes.rows, shapes.big]) {
-      const n = shape[0] * shape[1];
-      const x = randn(rng, n, 3, 2);
-      const w = randn(rng, shape[1]);
-      const b = randn(rng, shape[1]);
-      const want = refOps.layerNorm(x, [...shape], { weight: w, bias: b });
-      const y = layerNorm(x, [...shape], { weight: w, bias: b, out: x });
-      expect(y).toBe(x);
-      assertClose(x, want, `layerNorm ${shape}`);
-      const x2 = randn(rng, n, 1, 2);
-      const want2 = refOps.rmsNorm(x2, [...shape], { weight: w });
-      assertClose(rmsNorm(x2, [...shape], { weight: w, out: x2 }), want2, `rmsNorm ${shape}`);
-    }
-    for (const [layout, shape] of [['NCHW', shapes.nchw], ['NHWC', shapes.nhwc]] as const) {
-      const C = layout === 'NCHW' ? shape[1] : shape[3];
-      const n = shape.reduce((a, b) => a * b, 1);
-      const w = randn(rng, C);
-      const b = randn(rng, C);
-      const rm = randn(rng, C);
-      const rv = randu(rng, C, 0.5, 2);
-      const runs: Array<[string, (x: Float32Array, out?: Float32Array) => ArrayLike<number>, (x: Float32Array) => ArrayLike<number>]> = [
-        ['batchNorm', (x, out) => batchNorm(x, [...shape], { layout, weight: w, bias: b, runningMean: rm, runningVar: rv, out }),
-          (x) => refOps.batchNorm(x, [...shape], { layout, weight: w, bias: b, runningMean: rm, runningVar: rv })],
-        ['batchNorm training', (x, out) => batchNorm(x, [...shape], { layout, weight: w, bias: b, training: true, out }),
-          (x) => refOps.batchNorm(x, [...shape], { layout, weight: w, bias: b, training: true })],
-        ['instanceNorm', (x, out) => instanceNorm(x, [...shape], { layout, weight: w, bias: b, out }),
-          (x) => refOps.instanceNorm(x, [...shape], { layout, weight: w, bias: b })],
-        ['groupNorm', (x, out) => groupNorm(x, [...shape], 5, { layout, weight: w, bias: b, out }),
-          (x) => refOps.groupNorm(x, [...shape], 5, { layout, weight: w, bias: b })],
-      ];
-      for (const [name, run, ref] of runs) {
-        const x = randn(rng, n, -2, 3);
-        const want = ref(x);
-        expect(run(x, x)).toBe(x);
-        assertClose(x, want, `${name} ${layout}`);
+    for (const e of ENTRIES) {
+      const cases: Array<[Layout | undefined, readonly number[]]> =
+        e.kind === 'rows' ? [[undefined, shapes.rows], [undefined, shapes.big]] : [['NCHW', shapes.nchw], ['NHWC', shapes.nhwc]];
+      for (const [layout, shape] of cases) {
+        // Every optional input and output (residual, sumOut, mean, invStd, running statistics) beside out = x.
+        const { call } = e.generate(rng, { shape: [...shape], layout, optional: 'all', data: { offset: 3, scale: 2 }, eps: 1e-5 });
+        const ref = cloneCall(call);
+        const want = outputsOf(e.id, ref, e.reference(ref));
+        call.options.out = call.x;
+        const y = e.run(normkit as unknown as NormkitLike, call);
+        const label = `${e.id} ${layout ?? ''} [${shape}]`;
+        expect(y, label).toBe(call.x);
+        outputsOf(e.id, call, y).forEach((got, k) => assertClose(got, want[k], `${label} output ${k}`));
       }
-      const x = randn(rng, n, -2, 3);
-      const style = randn(rng, n, 5, 0.5);
-      const want = refOps.adaIN(x, [...shape], style, [...shape], { layout });
-      assertClose(adaIN(x, [...shape], style, [...shape], { layout, out: x }), want, `adaIN ${layout}`);
     }
   });
 
@@ -236,30 +213,15 @@ describe('Tensors: in place where supported', () => {
 
   it('channel ops: out is the x Tensor, in both layouts', () => {
     for (const [layout, shape] of [['NCHW', [2, 6, 5, 9]], ['NHWC', [2, 5, 9, 6]], ['NHWC', [3, 1031, 6]]] as const) {
-      const C = layout === 'NCHW' ? shape[1] : shape[shape.length - 1];
-      const n = shape.reduce((a, b) => a * b, 1);
-      const xs = randn(rng, n, 3, 2);
-      const w = randn(rng, C);
-      const b = randn(rng, C);
-      const rm = randn(rng, C);
-      const rv = randu(rng, C, 0.5, 2);
-      const s = [...shape];
-      const cases: Array<[string, (X: Tensor) => Float32Array, ArrayLike<number>]> = [
-        ['batchNorm', (X) => batchNorm(X, s, { layout, weight: t(w), bias: t(b), runningMean: t(rm), runningVar: t(rv), out: X }),
-          refOps.batchNorm(xs, s, { layout, weight: w, bias: b, runningMean: rm, runningVar: rv })],
-        ['batchNorm training', (X) => batchNorm(X, s, { layout, weight: t(w), training: true, runningMean: t(rm), runningVar: t(rv), out: X }),
-          refOps.batchNorm(xs, s, { layout, weight: w, training: true, runningMean: rm.slice(), runningVar: rv.slice() })],
-        ['instanceNorm', (X) => instanceNorm(X, s, { layout, bias: t(b), out: X }), refOps.instanceNorm(xs, s, { layout, bias: b })],
-        ['groupNorm', (X) => groupNorm(X, s, C / 3, { layout, weight: t(w), bias: t(b), out: X }),
-          refOps.groupNorm(xs, s, C / 3, { layout, weight: w, bias: b })],
-        ['adaIN', (X) => adaIN(X, s, t(xs.map((v) => v * 2 + 1)), s, { layout, out: X }),
-          refOps.adaIN(xs, s, xs.map((v) => v * 2 + 1), s, { layout })],
-      ];
-      for (const [name, run, want] of cases) {
-        const X = t(xs);
-        const y = run(X);
+      for (const e of ENTRIES.filter((entry) => entry.kind === 'channels')) {
+        const { call } = e.generate(rng, { shape: [...shape], layout, numGroups: 2, optional: 'all', data: { offset: 3, scale: 2 } });
+        const ref = cloneCall(call);
+        const want = outputsOf(e.id, ref, e.reference(ref));
+        const tc = tensorCall(e.id, call, tensor, live, { outIsX: true });
+        const y = e.run(normkit as unknown as NormkitLike, tc);
+        const X = tc.x as Tensor;
         expect(y.buffer).toBe(X.array.buffer);
-        assertClose(X.array, want, `${name} ${layout} ${shape}`);
+        outputsOf(e.id, tc, X.array).forEach((got, k) => assertClose(got, want[k], `${e.id} ${layout} ${shape} output ${k}`));
       }
     }
     for (const x of live.splice(0)) x.free();
