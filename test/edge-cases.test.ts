@@ -5,9 +5,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   adaIN, batchNorm, groupNorm, instanceNorm, layerNorm, NormkitError, ready, rmsNorm, tensor,
 } from '../src/index.js';
+import * as normkit from '../src/index.js';
 import type { Layout } from '../src/reference.js';
 import { assertClose, compare, describeComparison } from './support/compare.js';
 import { refOps } from './support/ops.js';
+import {
+  argValue, compact, ENTRIES, hasArg, lengthOf, presentArgs, type Call as RegistryCall, type NormkitLike,
+} from './support/registry.js';
 import { makeRng } from './support/rng.js';
 import { channelIndex, randn, randu, sizeOf } from './support/tensors.js';
 
@@ -38,23 +42,18 @@ describe('zero-size tensors: an empty output, no error, nothing else touched', (
     for (const layout of ['NCHW', 'NHWC'] as const) {
       const s = layout === 'NCHW' ? shape : [shape[0], ...shape.slice(2), shape[1]];
       const C = shape[1];
-      const w = randn(rng, C);
-      const rm = randn(rng, C);
-      const rv = randu(rng, C, 1, 2);
-      const rmBefore = rm.slice();
       const x = new Float32Array(0);
-      const results = [
-        batchNorm(x, s, { layout, weight: w, runningMean: rm, runningVar: rv }),
-        batchNorm(x, s, { layout, training: true, runningMean: rm, runningVar: rv }),
-        instanceNorm(x, s, { layout, weight: w, bias: w }),
-        groupNorm(x, s, 1, { layout }),
-        adaIN(x, s, new Float32Array(0), s, { layout }),
-      ];
-      for (const y of results) {
-        expect(y).toBeInstanceOf(Float32Array);
-        expect(y.length).toBe(0);
+      // Every channel op of the registry, with every optional input and output.
+      for (const e of ENTRIES.filter((entry) => entry.kind === 'channels')) {
+        const { call } = e.generate(rng, { shape: s, layout, styleShape: s, optional: 'all' });
+        const updated = presentArgs(e.id, call).filter((a) => a.role === 'in-out');
+        const before = updated.map((a) => (argValue(call, a.name) as Float32Array).slice());
+        const y = e.run(normkit as unknown as NormkitLike, call);
+        expect(y, e.id).toBeInstanceOf(Float32Array);
+        expect(y.length, e.id).toBe(0);
+        // an empty batch leaves the running statistics alone
+        updated.forEach((a, k) => expect(Array.from(argValue(call, a.name) as Float32Array), `${e.id} ${a.name}`).toEqual(Array.from(before[k])));
       }
-      expect(Array.from(rm)).toEqual(Array.from(rmBefore)); // an empty batch leaves the running statistics alone
       const out = new Float32Array(0);
       expect(instanceNorm(x, s, { layout, out })).toBe(out);
       const t = tensor(0);
@@ -93,11 +92,14 @@ describe('zero-size tensors: an empty output, no error, nothing else touched', (
   });
 });
 
-/** Every op over a tensor, with the group of each element, for the group-wise properties below. */
+/** Every op of the registry that takes statistics, with the group of each element, for the group-wise properties below. */
 interface GroupCase {
   name: string;
   shape: number[];
-  groups: number;
+  /** Subtracts a group mean, so a constant group gives exactly its bias. */
+  centered: boolean;
+  /** Has a bias argument (adaIN's "bias" is the style mean). */
+  hasBias: boolean;
   groupOf(i: number): number;
   /** The bias each element gets when its group is constant. */
   biasOf(i: number): number;
@@ -107,61 +109,37 @@ interface GroupCase {
 
 function groupCases(): GroupCase[] {
   const cases: GroupCase[] = [];
-  {
-    const shape = [3, 4, 9];
-    const n = 9;
-    const w = randn(rng, n);
-    const b = randn(rng, n);
-    for (const op of ['layerNorm', 'rmsNorm'] as const) {
+  for (const e of ENTRIES.filter((entry) => entry.hasStats)) {
+    const layouts: Array<Layout | undefined> = e.kind === 'rows' ? [undefined] : ['NCHW', 'NHWC'];
+    for (const layout of layouts) {
+      const [N, C, H, W] = [2, 6, 3, 5];
+      const shape = e.kind === 'rows' ? [3, 4, 9] : layout === 'NCHW' ? [N, C, H, W] : [N, H, W, C];
+      const styleShape = layout === 'NCHW' ? [N, C, 2, 2] : [N, 2, 2, C];
+      const { call } = e.generate(rng, { shape, layout, axis: -1, numGroups: 3, styleShape, optional: 'none' });
+      if (hasArg(e.id, 'weight')) call.options.weight = randn(rng, lengthOf(e.id, call, 'weight'));
+      const b = hasArg(e.id, 'bias') ? randn(rng, lengthOf(e.id, call, 'bias')) : undefined;
+      // adaIN's "bias" is the style mean: a constant style makes it exact.
+      if (hasArg(e.id, 'style')) call.style = new Float32Array(sizeOf(styleShape)).fill(-2.5);
+      const with_ = (x: Float32Array, eps: number, withBias: boolean): RegistryCall => ({
+        ...call, x, options: compact({ ...call.options, eps, bias: withBias ? b : undefined }),
+      });
       cases.push({
-        name: op, shape, groups: 12, groupOf: (i) => Math.floor(i / n), biasOf: (i) => (op === 'layerNorm' ? b[i % n] : 0),
-        run: (x, eps, withBias = true) =>
-          op === 'layerNorm' ? layerNorm(x, shape, { weight: w, bias: withBias ? b : undefined, eps }) : rmsNorm(x, shape, { weight: w, eps }),
-        ref: (x, eps, withBias = true) =>
-          op === 'layerNorm' ? refOps.layerNorm(x, shape, { weight: w, bias: withBias ? b : undefined, eps }) : refOps.rmsNorm(x, shape, { weight: w, eps }),
+        name: `${e.id}${layout ? ` ${layout}` : ''}${e.numGroups ? ' G=3' : ''}`,
+        shape, centered: e.centered, hasBias: b !== undefined,
+        groupOf: e.groupOf(call),
+        biasOf: e.constantOutput({ ...call, options: { ...call.options, bias: b } }),
+        run: (x, eps, withBias = true) => e.run(normkit as unknown as NormkitLike, with_(x, eps, withBias)),
+        ref: (x, eps, withBias = true) => e.reference(with_(x, eps, withBias)),
       });
     }
-  }
-  for (const layout of ['NCHW', 'NHWC'] as Layout[]) {
-    const [N, C, H, W] = [2, 6, 3, 5];
-    const S = H * W;
-    const shape = layout === 'NCHW' ? [N, C, H, W] : [N, H, W, C];
-    const w = randn(rng, C);
-    const b = randn(rng, C);
-    const chan = (i: number) => (layout === 'NCHW' ? Math.floor(i / S) % C : i % C);
-    const sample = (i: number) => Math.floor(i / (C * S));
-    cases.push({
-      name: `batchNorm training ${layout}`, shape, groups: C, groupOf: chan, biasOf: (i) => b[chan(i)],
-      run: (x, eps, wb = true) => batchNorm(x, shape, { layout, training: true, weight: w, bias: wb ? b : undefined, eps }),
-      ref: (x, eps, wb = true) => refOps.batchNorm(x, shape, { layout, training: true, weight: w, bias: wb ? b : undefined, eps }),
-    });
-    cases.push({
-      name: `instanceNorm ${layout}`, shape, groups: N * C, groupOf: (i) => sample(i) * C + chan(i), biasOf: (i) => b[chan(i)],
-      run: (x, eps, wb = true) => instanceNorm(x, shape, { layout, weight: w, bias: wb ? b : undefined, eps }),
-      ref: (x, eps, wb = true) => refOps.instanceNorm(x, shape, { layout, weight: w, bias: wb ? b : undefined, eps }),
-    });
-    cases.push({
-      name: `groupNorm(3) ${layout}`, shape, groups: N * 3, groupOf: (i) => sample(i) * 3 + Math.floor(chan(i) / 2), biasOf: (i) => b[chan(i)],
-      run: (x, eps, wb = true) => groupNorm(x, shape, 3, { layout, weight: w, bias: wb ? b : undefined, eps }),
-      ref: (x, eps, wb = true) => refOps.groupNorm(x, shape, 3, { layout, weight: w, bias: wb ? b : undefined, eps }),
-    });
-    // adaIN's "bias" is the style mean: a constant style makes it exact.
-    const style = new Float32Array(N * C * 4).fill(-2.5);
-    const styleShape = layout === 'NCHW' ? [N, C, 2, 2] : [N, 2, 2, C];
-    cases.push({
-      name: `adaIN ${layout}`, shape, groups: N * C, groupOf: (i) => sample(i) * C + chan(i), biasOf: () => -2.5,
-      run: (x, eps) => adaIN(x, shape, style, styleShape, { layout, eps }),
-      ref: (x, eps) => refOps.adaIN(x, shape, style, styleShape, { layout, eps }),
-    });
   }
   return cases;
 }
 
 describe.each(groupCases().map((c) => [c.name, c] as const))('%s', (_name, c) => {
   const size = sizeOf(c.shape);
-  const centered = !c.name.startsWith('rmsNorm');
 
-  if (centered) {
+  if (c.centered) {
     it('constant groups give exactly the bias (0 without one), with eps = 1e-5 and with eps = 0', () => {
       const values = [0, 1, -3.75, 1e6 + 0.5, Math.fround(1e-30), Math.fround(-7.1e20)];
       const x = Float32Array.from({ length: size }, (_, i) => values[c.groupOf(i) % values.length]);
@@ -170,7 +148,7 @@ describe.each(groupCases().map((c) => [c.name, c] as const))('%s', (_name, c) =>
         for (let i = 0; i < size; i++) {
           if (!Object.is(y[i], Math.fround(c.biasOf(i)))) throw new Error(`eps ${eps}: [${i}] = ${y[i]}, expected exactly ${Math.fround(c.biasOf(i))}`);
         }
-        if (!c.name.startsWith('adaIN')) {
+        if (c.hasBias) {
           const y0 = c.run(x, eps, false);
           for (let i = 0; i < size; i++) if (y0[i] !== 0) throw new Error(`eps ${eps}, no bias: [${i}] = ${y0[i]}`);
         }
@@ -348,21 +326,12 @@ describe('eps = 0', () => {
 });
 
 it('inputs are never modified unless they are also out', () => {
-  const x = randn(rng, 2 * 6 * 4, 1, 2);
-  const w = randn(rng, 6);
-  const b = randn(rng, 6);
-  const rm = randn(rng, 6);
-  const rv = randu(rng, 6, 0.5, 1);
-  const res = randn(rng, x.length);
-  const style = randn(rng, 2 * 6 * 3);
-  const all = [x, w, b, rm, rv, res, style];
-  const before = all.map((a) => a.slice());
-  layerNorm(x, [2, 6, 4], { axis: 1, weight: randn(rng, 24), residual: res });
-  rmsNorm(x, [12, 4], { residual: res });
-  batchNorm(x, [2, 6, 4], { weight: w, bias: b, runningMean: rm, runningVar: rv });
-  batchNorm(x, [2, 6, 4], { training: true, weight: w, bias: b });
-  instanceNorm(x, [2, 4, 6], { layout: 'NHWC', weight: w, bias: b });
-  groupNorm(x, [2, 6, 4], 2, { weight: w, bias: b });
-  adaIN(x, [2, 6, 4], style, [2, 6, 3]);
-  all.forEach((a, k) => expect(Array.from(a), `input ${k}`).toEqual(Array.from(before[k])));
+  // Every op of the registry, with every optional argument; its inputs (role "in") keep their bits.
+  for (const e of ENTRIES) {
+    const { call, label } = e.generate(rng, { optional: 'all', maxSize: 400 });
+    const inputs = presentArgs(e.id, call).filter((a) => a.role === 'in');
+    const before = inputs.map((a) => (argValue(call, a.name) as Float32Array).slice());
+    e.run(normkit as unknown as NormkitLike, call);
+    inputs.forEach((a, k) => expect(Array.from(argValue(call, a.name) as Float32Array), `${label}: input ${a.name}`).toEqual(Array.from(before[k])));
+  }
 });
