@@ -132,7 +132,7 @@ class Others {
         this.inputs[s.name] = fresh(rng, s.length);
         this.inputsBefore[s.name] = this.inputs[s.name].slice();
       } else {
-        this.initial[s.name] = s.role === 'inout' ? fresh(rng, s.length) : new Float32Array(s.length);
+        this.initial[s.name] = s.role === 'in-out' ? fresh(rng, s.length) : new Float32Array(s.length);
         this.base[s.name] = this.initial[s.name].slice();
         this.test[s.name] = this.initial[s.name].slice();
       }

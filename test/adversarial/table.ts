@@ -1,29 +1,25 @@
 /**
- * The adversarial suite's one local op table (test/support/registry.ts did not exist when this suite was
- * written; switch to it once it does): for each op, its array arguments with their role and length, and
- * one call that passes them all, so that a test can place every argument anywhere (in a shared buffer, as a
- * Tensor, as a view of Tensor memory) and drive normkit or the float64 reference the same way.
+ * The adversarial suite's view of the op registry (test/support/registry.ts): a `Case` is one registry entry
+ * at a fixed shape, with every array argument it passes (roles and lengths from the registry), so that a
+ * test can place each argument anywhere (in a shared buffer, as a Tensor, as a view of Tensor memory) and
+ * drive normkit, the float64 reference or a capturing stand-in the same way. An argument the registry adds
+ * to an op is covered by every test here without a change.
  *
- * Roles: `in` is only read; `out` is only written; `inout` is read and updated in place (batchNorm
- * training's running statistics), and counts as an output for the aliasing rules (outputs never overlap).
+ * Roles are the registry's: `in` is only read; `out` only written; `in-out` read and updated in place
+ * (batchNorm training's running statistics), an output for the aliasing rules (outputs never overlap).
  */
 import * as normkit from '../../src/index.js';
 import type { Layout } from '../../src/reference.js';
-import { refOps } from '../support/ops.js';
+import {
+  compact, lengthOf, REGISTRY, type ArgName, type ArgSpec as RegistryArg, type Call, type NormkitLike, type OpId,
+} from '../support/registry.js';
 import { sizeOf } from '../support/tensors.js';
 
-export type ArgName =
-  | 'x' | 'weight' | 'bias' | 'residual' | 'sumOut' | 'out' | 'mean' | 'invStd' | 'runningMean' | 'runningVar' | 'style';
-export type Role = 'in' | 'out' | 'inout';
-export type OpName = 'layerNorm' | 'rmsNorm' | 'batchNorm' | 'batchNormTraining' | 'instanceNorm' | 'groupNorm' | 'adaIN';
-export const OP_NAMES: readonly OpName[] = ['layerNorm', 'rmsNorm', 'batchNorm', 'batchNormTraining', 'instanceNorm', 'groupNorm', 'adaIN'];
+export type { ArgName, OpId };
 
-export interface ArgSpec {
-  name: ArgName;
-  role: Role;
+export interface ArgSpec extends RegistryArg {
+  /** The argument's length at the case's shape. */
   length: number;
-  /** Values must be positive to mean what they should (runningVar). */
-  positive?: boolean;
 }
 
 /** Any array argument: a Float32Array, a Tensor, or whatever a test wants to try. */
@@ -41,7 +37,7 @@ export interface Scalars {
 }
 
 export interface Case {
-  op: OpName;
+  op: OpId;
   name: string;
   scalars: Scalars;
   /** Every array argument this case passes (x first; `out` always among them). */
@@ -53,64 +49,53 @@ export interface Case {
   scaleGroupOf(i: number): number;
 }
 
-/** The subset of normkit's API these cases call; refOps (the float64 reference) has the same shape. */
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type Ops = { [K in 'layerNorm' | 'rmsNorm' | 'batchNorm' | 'instanceNorm' | 'groupNorm' | 'adaIN']: (...a: any[]) => ArrayLike<number> };
-export const NORMKIT: Ops = normkit as unknown as Ops;
-export const REFERENCE: Ops = refOps as unknown as Ops;
+/** normkit itself, or anything shaped like it (another build, a capturing stand-in). */
+export const NORMKIT: NormkitLike = normkit as unknown as NormkitLike;
+/** Stands for the float64 reference of the registry (plain Float32Array arguments only). */
+export const REFERENCE = Symbol('float64 reference');
 
-/** Options object of the call, from the arguments given (undefined ones are left out). */
-function pick(a: Args, names: ArgName[], extra: Record<string, unknown>): Record<string, unknown> {
-  const o: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(extra)) if (v !== undefined) o[k] = v;
-  for (const n of names) if (a[n] !== undefined) o[n] = a[n];
-  return o;
+/** The registry's Call for the case with the array arguments in `a` (missing ones are not passed). */
+export function callOf(c: Case, a: Args, eps = c.scalars.eps): Call {
+  const e = REGISTRY[c.op];
+  const s = c.scalars;
+  const options: Record<string, unknown> = compact({ ...e.fixed, axis: s.axis, layout: s.layout, momentum: s.momentum, eps });
+  for (const spec of e.args) if (!spec.positional && a[spec.name] !== undefined) options[spec.name] = a[spec.name];
+  const call: Call = { x: a.x, shape: s.shape, options };
+  if (e.numGroups) call.numGroups = s.numGroups;
+  if (e.api === 'adaIN') {
+    call.style = a.style;
+    call.styleShape = s.styleShape;
+  }
+  return call;
 }
 
 /**
- * Calls the case's op on `ops` with the array arguments in `a` (missing ones are not passed) and the
- * case's scalars, `eps` overridden by `eps` when given. Returns what the op returns (y).
+ * Calls the case's op on `ops` (normkit, a stand-in, or REFERENCE) with the array arguments in `a` and the
+ * case's scalars, `eps` overridden when given. Returns y; the other outputs are written into `a`'s arrays.
  */
-export function call(ops: Ops, c: Case, a: Args, eps = c.scalars.eps): ArrayLike<number> {
-  const s = c.scalars;
-  switch (c.op) {
-    case 'layerNorm':
-      return ops.layerNorm(a.x, s.shape, pick(a, ['weight', 'bias', 'residual', 'sumOut', 'out', 'mean', 'invStd'], { axis: s.axis, eps }));
-    case 'rmsNorm':
-      return ops.rmsNorm(a.x, s.shape, pick(a, ['weight', 'residual', 'sumOut', 'out'], { axis: s.axis, eps }));
-    case 'batchNorm':
-      return ops.batchNorm(a.x, s.shape, pick(a, ['weight', 'bias', 'runningMean', 'runningVar', 'out'], { layout: s.layout, eps }));
-    case 'batchNormTraining':
-      return ops.batchNorm(
-        a.x, s.shape,
-        pick(a, ['weight', 'bias', 'runningMean', 'runningVar', 'out'], { layout: s.layout, eps, training: true, momentum: s.momentum }),
-      );
-    case 'instanceNorm':
-      return ops.instanceNorm(a.x, s.shape, pick(a, ['weight', 'bias', 'out'], { layout: s.layout, eps }));
-    case 'groupNorm':
-      return ops.groupNorm(a.x, s.shape, s.numGroups, pick(a, ['weight', 'bias', 'out'], { layout: s.layout, eps }));
-    case 'adaIN':
-      return ops.adaIN(a.x, s.shape, a.style, s.styleShape, pick(a, ['out'], { layout: s.layout, eps }));
-  }
+export function call(ops: NormkitLike | typeof REFERENCE, c: Case, a: Args, eps = c.scalars.eps): ArrayLike<number> {
+  const e = REGISTRY[c.op];
+  const k = callOf(c, a, eps);
+  return ops === REFERENCE ? e.reference(k) : e.run(ops, k);
 }
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
-/** layerNorm / rmsNorm over `shape` from `axis`; `full` adds every optional array argument. */
+/** The registry's arguments of `op`, sized at `shape`, keeping those `keep` accepts. */
+function argsOf(op: OpId, scalars: Scalars, keep: (a: RegistryArg) => boolean): ArgSpec[] {
+  const e = REGISTRY[op];
+  const probe = callOf({ op, scalars } as Case, {});
+  probe.x = new Float32Array(0);
+  return e.args.filter(keep).map((a) => ({ ...a, length: lengthOf(op, probe, a.name) }));
+}
+
+/** layerNorm / rmsNorm over `shape` from `axis`; `full` passes every optional array argument, else x and out. */
 export function rowsCase(op: 'layerNorm' | 'rmsNorm', shape: number[], axis = -1, full = true): Case {
   const a = axis < 0 ? axis + shape.length : axis;
   const n = sizeOf(shape.slice(a));
   const rows = sizeOf(shape.slice(0, a));
-  const L = sizeOf(shape);
-  const args: ArgSpec[] = [{ name: 'x', role: 'in', length: L }];
-  if (full) {
-    args.push({ name: 'weight', role: 'in', length: n });
-    if (op === 'layerNorm') args.push({ name: 'bias', role: 'in', length: n });
-    args.push({ name: 'residual', role: 'in', length: L }, { name: 'sumOut', role: 'out', length: L });
-  }
-  args.push({ name: 'out', role: 'out', length: L });
-  if (full && op === 'layerNorm') args.push({ name: 'mean', role: 'out', length: rows }, { name: 'invStd', role: 'out', length: rows });
+  const scalars: Scalars = { shape, axis };
   return {
-    op, name: `${op} [${shape}] axis ${axis}${full ? '' : ', x and out only'}`, scalars: { shape, axis }, args,
+    op, name: `${op} [${shape}] axis ${axis}${full ? '' : ', x and out only'}`, scalars,
+    args: argsOf(op, scalars, (s) => full || s.name === 'x' || s.name === 'out'),
     groupOf: (i) => Math.floor(i / n), groups: rows, scaleGroupOf: (i) => Math.floor(i / n),
   };
 }
@@ -126,40 +111,39 @@ function channelGeometry(shape: number[], layout: Layout) {
 }
 
 export function channelCase(
-  op: Exclude<OpName, 'layerNorm' | 'rmsNorm' | 'adaIN'>, layout: Layout, shape: number[],
+  op: 'batchNorm' | 'batchNormTraining' | 'instanceNorm' | 'groupNorm', layout: Layout, shape: number[],
   opts: { numGroups?: number; affine?: boolean; running?: boolean; momentum?: number } = {},
 ): Case {
   const { N, C, c, n } = channelGeometry(shape, layout);
   const L = sizeOf(shape);
   const affine = opts.affine ?? true;
-  const args: ArgSpec[] = [{ name: 'x', role: 'in', length: L }];
-  if (affine) args.push({ name: 'weight', role: 'in', length: C }, { name: 'bias', role: 'in', length: C });
-  if (op === 'batchNorm' || (op === 'batchNormTraining' && (opts.running ?? true))) {
-    const role: Role = op === 'batchNorm' ? 'in' : 'inout';
-    args.push({ name: 'runningMean', role, length: C }, { name: 'runningVar', role, length: C, positive: true });
-  }
-  args.push({ name: 'out', role: 'out', length: L });
+  const running = opts.running ?? true;
   const G = op === 'groupNorm' ? opts.numGroups ?? 1 : C;
+  const scalars: Scalars = { shape, layout, numGroups: op === 'groupNorm' ? G : undefined, momentum: opts.momentum };
+  const args = argsOf(op, scalars, (s) => {
+    if (s.name === 'weight' || s.name === 'bias') return affine;
+    if (s.name === 'runningMean' || s.name === 'runningVar') return running || s.required === true;
+    return true;
+  });
   const grouping =
     op === 'batchNormTraining' ? { groupOf: c, groups: C }
     : op === 'batchNorm' ? { groupOf: (i: number) => i, groups: L }
     : { groupOf: (i: number) => n(i) * G + Math.floor(c(i) / (C / G)), groups: N * G };
-  const extra = (op === 'groupNorm' ? ` G ${G}` : '') + (affine ? '' : ', no affine') + (op === 'batchNormTraining' && opts.running === false ? ', no running statistics' : '');
+  const extra = (op === 'groupNorm' ? ` G ${G}` : '') + (affine ? '' : ', no affine') + (op === 'batchNormTraining' && !running ? ', no running statistics' : '');
   return {
-    op, name: `${op} ${layout} [${shape}]${extra}`,
-    scalars: { shape, layout, numGroups: op === 'groupNorm' ? G : undefined, momentum: opts.momentum }, args, ...grouping,
+    op, name: `${op} ${layout} [${shape}]${extra}`, scalars, args, ...grouping,
     scaleGroupOf: op === 'batchNorm' ? c : grouping.groupOf,
   };
 }
 
 export function adaINCase(layout: Layout, shape: number[], styleShape: number[]): Case {
   const { N, C, c, n } = channelGeometry(shape, layout);
-  const L = sizeOf(shape);
+  const scalars: Scalars = { shape, layout, styleShape };
   return {
-    op: 'adaIN', name: `adaIN ${layout} [${shape}] style [${styleShape}]`, scalars: { shape, layout, styleShape },
-    args: [{ name: 'x', role: 'in', length: L }, { name: 'style', role: 'in', length: sizeOf(styleShape) }, { name: 'out', role: 'out', length: L }],
+    op: 'adaIN', name: `adaIN ${layout} [${shape}] style [${styleShape}]`, scalars,
+    args: argsOf('adaIN', scalars, () => true),
     groupOf: (i) => n(i) * C + c(i), groups: N * C, scaleGroupOf: (i) => n(i) * C + c(i),
   };
 }
 
-export const isOutput = (s: ArgSpec): boolean => s.role !== 'in';
+export const isOutput = (s: RegistryArg): boolean => s.role !== 'in';
