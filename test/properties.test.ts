@@ -11,13 +11,15 @@
 // NORMKIT_FUZZ_SEED changes the seed. `npm run test:fuzz` runs a long campaign.
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  adaIN, batchNorm, groupNorm, instanceNorm, layerNorm, memoryStats, NormkitError, ready, rmsNorm, tensor, Tensor,
-} from '../src/index.js';
+import * as normkit from '../src/index.js';
+import { layerNorm, memoryStats, NormkitError, ready, tensor, Tensor } from '../src/index.js';
 import type { Layout } from '../src/reference.js';
 import { compare, describeComparison, sameFloat32 } from './support/compare.js';
-import { refOps } from './support/ops.js';
 import { invokeOp, type Op } from './support/invoke.js';
+import {
+  argOf, argValue, compact, hasArg, OPS, opsWhere, optionsFor, presentArgs, REGISTRY, tensorCall, writtenArgs,
+  type Call, type NormkitLike,
+} from './support/registry.js';
 import { makeRng } from './support/rng.js';
 import { randn, randu, sizeOf } from './support/tensors.js';
 
@@ -79,8 +81,12 @@ function passer(mode: string) {
 
 // ---- 1. against the float64 reference --------------------------------------------------------------------
 
+/** The ops of the registry by kind: a new op joins the properties of its kind. */
+const ROW_OPS = opsWhere((e) => e.kind === 'rows');
+const CHANNEL_OPS = opsWhere((e) => e.kind === 'channels');
+
 const rowsCase = fc.record({
-  op: fc.constantFrom('layerNorm', 'rmsNorm'),
+  op: fc.constantFrom(...ROW_OPS),
   shape: fc.array(dim, { minLength: 1, maxLength: 4 }).filter((s) => sizeOf(s) <= MAX_SIZE),
   axisPick: fc.nat({ max: 7 }),
   weight: fc.boolean(),
@@ -94,6 +100,7 @@ const rowsCase = fc.record({
 });
 
 function runRows(c: typeof rowsCase extends fc.Arbitrary<infer T> ? T : never): void {
+  const e = REGISTRY[c.op];
   const rank = c.shape.length;
   const axis = (c.axisPick % (2 * rank)) - rank; // every axis in [-rank, rank)
   const first = axis < 0 ? axis + rank : axis;
@@ -103,41 +110,36 @@ function runRows(c: typeof rowsCase extends fc.Arbitrary<infer T> ? T : never): 
   const rng = makeRng(c.data.seed);
   const x = randn(rng, length, c.data.offset, c.data.scale);
   const x0 = x.slice();
-  const w = c.weight ? randn(rng, n, 1, 0.5) : undefined;
-  const b = c.bias && c.op === 'layerNorm' ? randn(rng, n) : undefined;
-  const res = c.residual ? randn(rng, length, 0, c.data.scale) : undefined;
+  const w = c.weight && hasArg(c.op, 'weight') ? randn(rng, n, 1, 0.5) : undefined;
+  const b = c.bias && hasArg(c.op, 'bias') ? randn(rng, n) : undefined;
+  const res = c.residual && hasArg(c.op, 'residual') ? randn(rng, length, 0, c.data.scale) : undefined;
   const ref = {
-    sumOut: res && c.sumOut ? new Float32Array(length) : undefined,
-    mean: c.stats && c.op === 'layerNorm' ? new Float32Array(groups) : undefined,
-    invStd: c.stats && c.op === 'layerNorm' ? new Float32Array(groups) : undefined,
+    sumOut: res && c.sumOut && hasArg(c.op, 'sumOut') ? new Float32Array(length) : undefined,
+    mean: c.stats && hasArg(c.op, 'mean') ? new Float32Array(groups) : undefined,
+    invStd: c.stats && hasArg(c.op, 'invStd') ? new Float32Array(groups) : undefined,
   };
-  const want = c.op === 'layerNorm'
-    ? refOps.layerNorm(x, c.shape, { axis, weight: w, bias: b, eps: c.eps, residual: res, ...ref })
-    : refOps.rmsNorm(x, c.shape, { axis, weight: w, eps: c.eps, residual: res, sumOut: ref.sumOut });
+  const refCall: Call = { x, shape: c.shape, options: compact({ axis, weight: w, bias: b, eps: c.eps, residual: res, ...ref }) };
+  const want = e.reference(refCall);
 
   const pass = passer(c.mode);
   const xIn = c.mode === 'tensor' ? asTensor(x) : c.mode === 'inplace' ? x.slice() : x;
   const out = c.mode === 'out' ? new Float32Array(length) : c.mode === 'inplace' || c.mode === 'tensor' ? xIn : undefined;
-  const outs = {
-    sumOut: pass(ref.sumOut && new Float32Array(length)),
-    mean: pass(ref.mean && new Float32Array(groups)),
+  const options = optionsFor(c.op, {
+    axis: c.axisPick === 0 && axis === -1 ? undefined : axis, weight: pass(w), bias: pass(b), eps: c.eps, residual: pass(res), out,
+    sumOut: pass(ref.sumOut && new Float32Array(length)), mean: pass(ref.mean && new Float32Array(groups)),
     invStd: pass(ref.invStd && new Float32Array(groups)),
-  };
-  const common = { axis: c.axisPick === 0 && axis === -1 ? undefined : axis, weight: pass(w), eps: c.eps, residual: pass(res), out, sumOut: outs.sumOut };
-  const y = c.op === 'layerNorm'
-    ? layerNorm(xIn, c.shape, { ...common, bias: pass(b), mean: outs.mean, invStd: outs.invStd })
-    : rmsNorm(xIn, c.shape, common);
+  });
+  const call: Call = { x: xIn, shape: c.shape, options };
+  const y = e.run(normkit as unknown as NormkitLike, call);
   expect(y.length).toBe(length);
   if (out !== undefined) expect(y).toBe(view(out));
   check('y', y, want);
-  if (ref.sumOut) check('sumOut', view(outs.sumOut!), ref.sumOut);
-  if (ref.mean) check('mean', view(outs.mean!), ref.mean);
-  if (ref.invStd) check('invStd', view(outs.invStd!), ref.invStd);
+  for (const a of writtenArgs(c.op, refCall)) check(a.name, view(argValue(call, a.name) as Float32Array | Tensor), argValue(refCall, a.name) as Float32Array);
   expect(sameFloat32(x, x0), 'x was modified').toBe(true);
 }
 
 const channelCase = fc.record({
-  op: fc.constantFrom('batchNorm', 'batchNormTraining', 'instanceNorm', 'groupNorm', 'adaIN'),
+  op: fc.constantFrom(...CHANNEL_OPS),
   layout: fc.constantFrom<Layout>('NCHW', 'NHWC'),
   N: dim,
   C: fc.oneof({ weight: 10, arbitrary: fc.integer({ min: 1, max: 12 }) }, { weight: 1, arbitrary: fc.constantFrom(0, 24, 65) }),
@@ -156,77 +158,68 @@ const channelCase = fc.record({
 }).filter((c) => c.N * c.C * sizeOf(c.spatial) <= MAX_SIZE);
 
 function runChannels(c: typeof channelCase extends fc.Arbitrary<infer T> ? T : never): void {
+  const e = REGISTRY[c.op];
   const { N, C, layout } = c;
   const shape = layout === 'NCHW' ? [N, C, ...c.spatial] : [N, ...c.spatial, C];
-  const HW = sizeOf(c.spatial);
-  const length = N * C * HW;
+  const length = N * C * sizeOf(c.spatial);
   const divisors = [...Array(Math.max(C, 1)).keys()].map((k) => k + 1).filter((g) => C % g === 0);
   const G = divisors[c.groupPick % divisors.length];
   const rng = makeRng(c.data.seed);
   const x = randn(rng, length, c.data.offset, c.data.scale);
   const x0 = x.slice();
-  const w = c.weight ? randn(rng, C, 1, 0.5) : undefined;
-  const b = c.bias ? randn(rng, C) : undefined;
-  const training = c.op === 'batchNormTraining';
-  const rm = c.op === 'batchNorm' || (training && c.running) ? randn(rng, C, c.data.offset, c.data.scale) : undefined;
+  const w = c.weight && hasArg(c.op, 'weight') ? randn(rng, C, 1, 0.5) : undefined;
+  const b = c.bias && hasArg(c.op, 'bias') ? randn(rng, C) : undefined;
+  const running = argOf(c.op, 'runningMean');
+  const rm = running && (running.required || c.running) ? randn(rng, C, c.data.offset, c.data.scale) : undefined;
   const rv = rm ? randu(rng, C, 0.5, 2).map((v) => v * c.data.scale * c.data.scale) : undefined;
   const styleSpatial = c.spatial.map((_, i) => c.styleSpatial[i] ?? 1);
   const styleN = c.styleBatch1 ? 1 : N;
   const styleShape = layout === 'NCHW' ? [styleN, C, ...styleSpatial] : [styleN, ...styleSpatial, C];
-  const style = randn(rng, sizeOf(styleShape), -c.data.offset, 2 * c.data.scale);
+  const style = hasArg(c.op, 'style') ? randn(rng, sizeOf(styleShape), -c.data.offset, 2 * c.data.scale) : undefined;
 
   const pass = passer(c.mode);
   const xIn = c.mode === 'tensor' ? asTensor(x) : c.mode === 'inplace' ? x.slice() : x;
   const out = c.mode === 'out' ? new Float32Array(length) : c.mode === 'inplace' || c.mode === 'tensor' ? xIn : undefined;
-  const affine = { weight: pass(w), bias: pass(b), eps: c.eps, layout, out };
-  const refAffine = { weight: w, bias: b, eps: c.eps, layout };
+  // Scalars: training as the entry fixes it (inference sometimes by default), momentum and the variance convention.
+  const fixedTraining = e.fixed.training as boolean | undefined;
+  const scalars = {
+    layout, eps: c.eps, training: fixedTraining === false && c.momentum === 0.1 ? undefined : fixedTraining,
+    momentum: c.momentum, unbiasedRunningVar: c.unbiased,
+  };
+  const positional = { numGroups: e.numGroups ? G : undefined, styleShape: style ? styleShape : undefined };
 
-  if (training && length > 0 && N * HW === 1) {
+  const refusal = e.refuses({ x, shape, options: { layout } });
+  if (refusal) {
     let code: string | undefined;
     try {
-      batchNorm(xIn, shape, { ...affine, training: true });
-    } catch (e) {
-      if (!(e instanceof NormkitError)) throw e;
-      code = e.code;
+      e.run(normkit as unknown as NormkitLike, { x: xIn, shape, ...positional, style: pass(style), options: optionsFor(c.op, { ...scalars, weight: pass(w), bias: pass(b), out }) });
+    } catch (err) {
+      if (!(err instanceof NormkitError)) throw err;
+      code = err.code;
     }
-    expect(code).toBe('BATCH_TOO_SMALL');
+    expect(code).toBe(refusal);
     return;
   }
-  let y: Float32Array;
-  let want: ArrayLike<number>;
-  const running = { runningMean: rm?.slice(), runningVar: rv?.slice() };
-  const runningIn = { runningMean: pass(rm), runningVar: pass(rv) };
-  switch (c.op) {
-    case 'batchNorm':
-    case 'batchNormTraining': {
-      const bn = { training: training ? true : c.momentum === 0.1 ? undefined : false, momentum: c.momentum, unbiasedRunningVar: c.unbiased };
-      want = refOps.batchNorm(x, shape, { ...refAffine, ...bn, training, ...running });
-      y = batchNorm(xIn, shape, { ...affine, ...bn, ...runningIn });
-      if (training && rm) {
-        // An empty batch has no statistics: normkit leaves the running buffers as they were.
-        check('runningMean', view(runningIn.runningMean!), length === 0 ? rm : running.runningMean!);
-        check('runningVar', view(runningIn.runningVar!), length === 0 ? rv! : running.runningVar!);
-      }
-      break;
-    }
-    case 'instanceNorm':
-      want = refOps.instanceNorm(x, shape, refAffine);
-      y = instanceNorm(xIn, shape, affine);
-      break;
-    case 'groupNorm':
-      want = refOps.groupNorm(x, shape, G, refAffine);
-      y = groupNorm(xIn, shape, G, affine);
-      break;
-    case 'adaIN':
-      want = refOps.adaIN(x, shape, style, styleShape, { layout, eps: c.eps });
-      y = adaIN(xIn, shape, pass(style), styleShape, { layout, eps: c.eps, out });
-      break;
+  const refCall: Call = {
+    x, shape, ...positional, style,
+    options: optionsFor(c.op, compact({ ...scalars, training: fixedTraining, weight: w, bias: b, runningMean: rm?.slice(), runningVar: rv?.slice() })),
+  };
+  const want = e.reference(refCall);
+  const call: Call = {
+    x: xIn, shape, ...positional, style: pass(style),
+    options: optionsFor(c.op, { ...scalars, weight: pass(w), bias: pass(b), out, runningMean: pass(rm), runningVar: pass(rv) }),
+  };
+  const y = e.run(normkit as unknown as NormkitLike, call);
+  // Updated running statistics; an empty batch has no statistics: normkit leaves them as they were.
+  for (const a of presentArgs(c.op, call).filter((spec) => spec.role === 'in-out')) {
+    const before = a.name === 'runningMean' ? rm! : rv!;
+    check(a.name, view(argValue(call, a.name) as Float32Array | Tensor), length === 0 ? before : (argValue(refCall, a.name) as Float32Array));
   }
   expect(y.length).toBe(length);
   if (out !== undefined) expect(y).toBe(view(out));
   // adaIN's output is the style's sigma * x̂ + mean: its float32 error scales with the style's spread (2 * scale),
   // which can be far above |y| where the two terms cancel.
-  check('y', y, want, c.op === 'adaIN' ? Math.max(1, 2 * c.data.scale) : undefined);
+  check('y', y, want, style ? Math.max(1, 2 * c.data.scale) : undefined);
   expect(sameFloat32(x, x0), 'x was modified').toBe(true);
 }
 
@@ -265,23 +258,23 @@ describe('zero-copy', () => {
     fc.assert(
       fc.property(channelCase, rowsCase, (cc, rc) => {
         try {
+          const e = REGISTRY[cc.op];
           const shape = cc.layout === 'NCHW' ? [cc.N, cc.C, ...cc.spatial] : [cc.N, ...cc.spatial, cc.C];
           const length = sizeOf(shape);
-          if (cc.op === 'batchNormTraining' && length > 0 && cc.N * sizeOf(cc.spatial) === 1) return;
           const x = randn(makeRng(cc.data.seed), length, cc.data.offset, cc.data.scale);
+          if (e.refuses({ x, shape, options: { layout: cc.layout } })) return;
           const C = cc.C;
           const w = randn(makeRng(cc.data.seed + 1), C);
-          const plain = instanceNormOrBatch(cc.op, x, shape, cc.layout, w, undefined);
-          const X = asTensor(x);
-          const W = asTensor(w);
-          const zero = instanceNormOrBatch(cc.op, X, shape, cc.layout, W, X);
+          const plain = sameCallBothWays(cc.op, x, shape, cc.layout, w, false);
+          const zero = sameCallBothWays(cc.op, x, shape, cc.layout, w, true);
           if (!sameFloat32(plain, zero)) throw new Error(`${cc.op} ${shape}: zero-copy differs from copy mode`);
+          const r = REGISTRY[rc.op];
           const rshape = rc.shape;
           const rx = randn(makeRng(rc.data.seed), sizeOf(rshape), rc.data.offset, rc.data.scale);
-          const a = layerNorm(rx, rshape);
+          const a = r.run(normkit as unknown as NormkitLike, { x: rx, shape: rshape, options: {} });
           const RX = asTensor(rx);
-          const b = layerNorm(RX, rshape, { out: RX });
-          if (!sameFloat32(a, b)) throw new Error(`layerNorm ${rshape}: zero-copy differs from copy mode`);
+          const b = r.run(normkit as unknown as NormkitLike, { x: RX, shape: rshape, options: { out: RX } });
+          if (!sameFloat32(a, b)) throw new Error(`${rc.op} ${rshape}: zero-copy differs from copy mode`);
         } finally {
           freeMade();
         }
@@ -291,27 +284,30 @@ describe('zero-copy', () => {
   }, TIMEOUT);
 });
 
-function instanceNormOrBatch(
-  op: string, x: Float32Array | Tensor, shape: number[], layout: Layout, w: Float32Array | Tensor, out: Tensor | undefined,
-): Float32Array {
+/**
+ * One call of a channel op (weight w where it has one, running statistics of ones where it needs them, one
+ * group, the content as its own style) with plain arrays, or with every argument a Tensor and out = x.
+ */
+function sameCallBothWays(op: Op, x: Float32Array, shape: number[], layout: Layout, w: Float32Array, tensors: boolean): Float32Array {
+  const e = REGISTRY[op];
   const C = layout === 'NCHW' ? shape[1] : shape[shape.length - 1];
-  const training = op === 'batchNormTraining';
-  if (op === 'batchNorm') {
-    const stat = new Float32Array(C).fill(1);
-    return batchNorm(x, shape, { layout, weight: w, runningMean: stat, runningVar: stat, out }).slice();
-  }
-  if (training) return batchNorm(x, shape, { layout, weight: w, training, out }).slice();
-  if (op === 'groupNorm') return groupNorm(x, shape, 1, { layout, weight: w, out }).slice();
-  // adaIN: content = style is fine, but out may not be the style Tensor (ALIASING), so no out here.
-  if (op === 'adaIN') return adaIN(x, shape, x, shape, { layout }).slice();
-  return instanceNorm(x, shape, { layout, weight: w, out }).slice();
+  const T = (a: Float32Array) => (tensors ? asTensor(a) : a);
+  const X = T(x);
+  const running = argOf(op, 'runningMean')?.required ? new Float32Array(C).fill(1) : undefined;
+  const call: Call = {
+    x: X, shape, numGroups: 1, style: hasArg(op, 'style') ? T(x) : undefined, styleShape: shape,
+    options: optionsFor(op, compact({
+      ...e.fixed, layout, weight: hasArg(op, 'weight') ? T(w) : undefined, out: tensors ? X : undefined,
+      runningMean: running && T(running), runningVar: running && T(running),
+    })),
+  };
+  return e.run(normkit as unknown as NormkitLike, call).slice();
 }
 
 // ---- 3. fuzzing the argument space ---------------------------------------------------------------------
 
-const OPS: Op[] = ['layerNorm', 'rmsNorm', 'batchNorm', 'batchNormTraining', 'instanceNorm', 'groupNorm', 'adaIN'];
 
-interface Call {
+interface FuzzCall {
   x: unknown;
   shape: unknown;
   numGroups?: unknown;
@@ -320,42 +316,16 @@ interface Call {
   options: unknown;
 }
 
-/** A valid call of `op` with every option it has set (so that a mutation of any key matters). */
-function fullCall(op: Op, seed: number, tensors: boolean): Call {
-  const rng = makeRng(seed);
-  const T = (a: Float32Array) => (tensors ? asTensor(a) : a);
-  const x = T(randn(rng, 24, 1, 2));
-  switch (op) {
-    case 'layerNorm':
-      return {
-        x, shape: [2, 3, 4],
-        options: { axis: -1, weight: T(randn(rng, 4)), bias: T(randn(rng, 4)), eps: 1e-5, residual: T(randn(rng, 24)),
-          sumOut: T(new Float32Array(24)), out: T(new Float32Array(24)), mean: T(new Float32Array(6)), invStd: T(new Float32Array(6)) },
-      };
-    case 'rmsNorm':
-      return {
-        x, shape: [2, 3, 4],
-        options: { axis: 2, weight: T(randn(rng, 4)), eps: 1e-6, residual: T(randn(rng, 24)), sumOut: T(new Float32Array(24)), out: T(new Float32Array(24)) },
-      };
-    case 'batchNorm':
-    case 'batchNormTraining':
-      return {
-        x, shape: [2, 3, 4],
-        options: { layout: 'NCHW', weight: T(randn(rng, 3)), bias: T(randn(rng, 3)), runningMean: T(randn(rng, 3)), runningVar: T(randu(rng, 3, 0.5, 2)),
-          training: op === 'batchNormTraining', momentum: 0.1, unbiasedRunningVar: true, eps: 1e-5, out: T(new Float32Array(24)) },
-      };
-    case 'instanceNorm':
-    case 'groupNorm':
-      return {
-        x, shape: [2, 4, 3], numGroups: 2,
-        options: { layout: 'NHWC', weight: T(randn(rng, 3)), bias: T(randn(rng, 3)), eps: 1e-5, out: T(new Float32Array(24)) },
-      };
-    case 'adaIN':
-      return { x, shape: [2, 3, 4], style: T(randn(rng, 18, 2, 3)), styleShape: [1, 3, 6], options: { layout: 'NCHW', eps: 1e-5, out: T(new Float32Array(24)) } };
-  }
+/**
+ * A valid call of `op` with every option it has set (so that a mutation of any key matters): the registry's
+ * generator with every optional argument, small shapes.
+ */
+function fullCall(op: Op, seed: number, tensors: boolean): FuzzCall {
+  const { call } = REGISTRY[op].generate(makeRng(seed), { optional: 'all', maxSize: 48 });
+  return tensors ? tensorCall(op, call, asTensor, []) : call;
 }
 
-function invoke(op: Op, c: Call): Float32Array {
+function invoke(op: Op, c: FuzzCall): Float32Array {
   return invokeOp(op, c, c.options);
 }
 
@@ -367,12 +337,14 @@ class Marker {
   }
 }
 const TOP_KEYS = ['x', 'shape', 'numGroups', 'style', 'styleShape', 'options'];
-const OPTION_KEYS = ['axis', 'weight', 'bias', 'eps', 'residual', 'sumOut', 'out', 'mean', 'invStd', 'layout', 'runningMean', 'runningVar',
-  'training', 'momentum', 'unbiasedRunningVar'];
+/** Every option key of every op of the registry: its scalars and its array arguments that are options. */
+const ARRAY_OPTION_KEYS = [...new Set(OPS.flatMap((op) => REGISTRY[op].args.filter((a) => !a.positional).map((a) => a.name as string)))];
+const SCALAR_KEYS = [...new Set(OPS.flatMap((op) => REGISTRY[op].scalars))];
+const OPTION_KEYS = [...ARRAY_OPTION_KEYS, ...SCALAR_KEYS];
 const marker = fc.oneof(
   fc.record({ kind: fc.constantFrom('f32', 'tensor', 'freed', 'wasmView', 'f64', 'i32'), length: fc.oneof(fc.integer({ min: 0, max: 30 }), fc.constantFrom(3, 4, 6, 24)) })
     .map((r) => new Marker(r.kind, r.length)),
-  fc.constantFrom('x', 'style', ...OPTION_KEYS.filter((k) => !['axis', 'eps', 'layout', 'training', 'momentum', 'unbiasedRunningVar'].includes(k)))
+  fc.constantFrom('x', 'style', ...ARRAY_OPTION_KEYS)
     .map((k) => new Marker('alias', 0, k)),
 );
 const oddNumber = fc.constantFrom(NaN, Infinity, -Infinity, -0, 0, -1, 0.5, 1.5, 1, 2, 3, 4, 2 ** 31, 2 ** 32, 2 ** 53, -(2 ** 31), Number.MAX_VALUE,
@@ -394,7 +366,7 @@ const mutation = fc.record({
 });
 
 /** Replaces markers by real objects; `ownOptions`: c.options is an object of ours (never change generated values). */
-function materialize(c: Call, rng: ReturnType<typeof makeRng>, ownOptions: boolean): void {
+function materialize(c: FuzzCall, rng: ReturnType<typeof makeRng>, ownOptions: boolean): void {
   const o = (ownOptions ? c.options : {}) as Record<string, unknown>;
   const make = (v: unknown): unknown => {
     if (!(v instanceof Marker) || v.kind === 'alias') return v;

@@ -134,7 +134,7 @@ export interface OpEntry {
   args: readonly ArgSpec[];
   /** Scalar options (numGroups is positional and not among them). */
   scalars: readonly string[];
-  /** Options the entry always passes (batchNormTraining: training: true). */
+  /** Options the entry always passes (batchNorm: training false, batchNormTraining: training true). */
   fixed: Readonly<Record<string, unknown>>;
   /** Takes a positional numGroups. */
   numGroups: boolean;
@@ -463,7 +463,7 @@ function batchNormEntry(training: boolean): OpEntry {
     ],
     // Inference takes (and validates) momentum and unbiasedRunningVar too; they change nothing there.
     scalars: ['layout', 'eps', 'training', 'momentum', 'unbiasedRunningVar'],
-    fixed: training ? { training: true } : {},
+    fixed: { training },
     groupsPerSample: (_c, C) => C,
     perChannel: true,
     centered: training,
@@ -626,6 +626,16 @@ export const opsWith = (name: ArgName, role?: Role): OpId[] =>
   opsWhere((e) => e.args.some((a) => a.name === name && (role === undefined || a.role === role)));
 /** The entry whose conformance mapping runs the vectors' `op`. */
 export const conformanceEntry = (op: string): OpEntry | undefined => ENTRIES.find((e) => e.conformance?.ops.includes(op));
+
+/**
+ * The options object an op takes, from `o`: the keys of its option arguments and scalars (values kept as
+ * they are, undefined included); keys the op does not have are left out.
+ */
+export function optionsFor(id: OpId, o: Record<string, unknown>): Record<string, unknown> {
+  const e = REGISTRY[id];
+  const keys = new Set<string>([...e.scalars, ...e.args.filter((a) => !a.positional).map((a) => a.name)]);
+  return Object.fromEntries(Object.entries(o).filter(([k]) => keys.has(k)));
+}
 
 /** Expected length of an array argument of a call. */
 export function lengthOf(id: OpId, c: Call, name: ArgName): number {
