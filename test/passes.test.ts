@@ -2,15 +2,20 @@
 // one pass: the two must agree bit for bit on every op that slices, with passes ending mid-tensor, odd
 // sizes, every optional input and output, and Tensors mixed with plain arrays (sliced by pointer offset).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { adaIN, batchNorm, groupNorm, instanceNorm, layerNorm, ready, rmsNorm, tensor, type Tensor } from '../src/index.js';
+import * as normkit from '../src/index.js';
+import { adaIN, layerNorm, ready, rmsNorm, tensor, type Tensor } from '../src/index.js';
 import { assertClose } from './support/compare.js';
 import { refOps } from './support/ops.js';
+import {
+  argValue, cloneCall, ENTRIES, outputsOf, presentArgs, setArg, tensorCall, type NormkitLike,
+} from './support/registry.js';
 import { makeRng } from './support/rng.js';
-import { randn, randu } from './support/tensors.js';
+import { randn } from './support/tensors.js';
 
 beforeAll(ready);
 
 const rng = makeRng(77);
+const nk = normkit as unknown as NormkitLike;
 const live: Tensor[] = [];
 const T = (a: Float32Array): Tensor => {
   const t = tensor(a);
@@ -56,28 +61,34 @@ describe('copy mode in several passes equals zero-copy in one', () => {
     sameBits(inPlace, reference, 'in place');
   });
 
+  // Every op of the registry with every optional input and output, in shapes of several passes (passes end
+  // mid-tensor): plain arrays, every argument a Tensor, and Tensors mixed with plain arrays.
+  for (const e of ENTRIES) {
+    for (const layout of e.kind === 'rows' ? [undefined] : (['NCHW', 'NHWC'] as const)) {
+      const [N, C, H, W] = [5, 38, 24, 40];
+      const shape = e.kind === 'rows' ? [401, 769] : layout === 'NCHW' ? [N, C, H, W] : [N, H, W, C];
+      it(`${e.id}${layout ? ` ${layout}` : ''} [${shape}], every optional argument: copy mode, zero-copy and mixed give the same bits`, () => {
+        const styleShape = layout === 'NCHW' ? [N, C, 9, 11] : [N, 9, 11, C];
+        const { call } = e.generate(rng, { shape, layout, numGroups: 19, styleShape, optional: 'all', data: { offset: -1, scale: 3 } });
+        const plain = cloneCall(call);
+        const got = outputsOf(e.id, plain, e.run(nk, plain)).map((a) => Float32Array.from(a));
+        const zero = tensorCall(e.id, cloneCall(call), tensor, live);
+        outputsOf(e.id, zero, e.run(nk, zero)).forEach((a, k) => sameBits(Float32Array.from(a), got[k], `zero-copy output ${k}`));
+        // Mixed: every other array argument a Tensor (out and the outputs included).
+        const mixed = cloneCall(call);
+        presentArgs(e.id, mixed).forEach((spec, k) => {
+          if (k % 2 === 1) setArg(mixed, spec.name, T(argValue(mixed, spec.name) as Float32Array));
+        });
+        outputsOf(e.id, mixed, e.run(nk, mixed)).forEach((a, k) => sameBits(Float32Array.from(a), got[k], `mixed output ${k}`));
+        const ref = cloneCall(call);
+        const want = outputsOf(e.id, ref, e.reference(ref));
+        got.forEach((a, k) => assertClose(a, want[k], `${e.id} output ${k} vs reference`));
+        for (const t of live.splice(0)) t.free();
+      });
+    }
+  }
+
   for (const layout of ['NCHW', 'NHWC'] as const) {
-    it(`groupNorm and instanceNorm ${layout}, 5 samples of 77,824 values`, () => {
-      const [N, C, H, W] = [5, 38, 32, 64];
-      const shape = layout === 'NCHW' ? [N, C, H, W] : [N, H, W, C];
-      const x = randn(rng, N * C * H * W, -1, 3), weight = randn(rng, C), bias = randn(rng, C);
-      const zero = (f: (a: Float32Array | Tensor, o: Record<string, unknown>) => Float32Array) =>
-        f(T(x), { layout, weight: T(weight), bias: T(bias), out: T(new Float32Array(x.length)) }).slice();
-      sameBits(groupNorm(x, shape, 19, { layout, weight, bias }), zero((a, o) => groupNorm(a, shape, 19, o)), 'groupNorm');
-      sameBits(instanceNorm(x, shape, { layout, weight, bias }), zero((a, o) => instanceNorm(a, shape, o)), 'instanceNorm');
-      assertClose(groupNorm(x, shape, 19, { layout, weight, bias }), refOps.groupNorm(x, shape, 19, { layout, weight, bias }), 'groupNorm vs reference');
-    });
-
-    it(`batchNorm inference ${layout}, 7 samples of 30,000 values`, () => {
-      const [N, C, H, W] = [7, 24, 25, 50];
-      const shape = layout === 'NCHW' ? [N, C, H, W] : [N, H, W, C];
-      const x = randn(rng, N * C * H * W), weight = randn(rng, C), bias = randn(rng, C);
-      const runningMean = randn(rng, C), runningVar = randu(rng, C, 0.5, 2);
-      const o = { layout, weight, bias, runningMean, runningVar };
-      const zero = batchNorm(T(x), shape, { ...o, runningMean: T(runningMean), out: T(new Float32Array(x.length)) }).slice();
-      sameBits(batchNorm(x, shape, o), zero, 'batchNorm');
-    });
-
     it(`adaIN ${layout}, per-sample and broadcast style, 6 samples of 65,600 values`, () => {
       const [N, C, H, W, SH, SW] = [6, 41, 40, 40, 9, 11];
       const shape = layout === 'NCHW' ? [N, C, H, W] : [N, H, W, C];
