@@ -1,14 +1,30 @@
 import { tileRows } from './reduce';
 
 // The apply family: the one pass that writes the output, with mean, rstd, gamma and beta folded into
-// coefficients: y = (x - pivot) * a + b. The statistics side chooses the pivot (coefficients.ts): 0 where
-// the folded x * a + b is accurate, which saves one operation per element, and the group's mean rounded
-// to f32 where it is not: then x - pivot is exact for a group far from zero, where x * a + b would cancel
-// two huge terms. Each kernel has a variant without the subtraction, picked once per call. src may equal
-// dst (in-place work).
+// coefficients: y = epilogue((x - pivot) * a + b). The fold chooses the pivot (fold.ts): 0 where the
+// folded x * a + b is accurate, which saves one operation per element, and the group's mean rounded to
+// f32 where it is not: then x - pivot is exact for a group far from zero, where x * a + b would cancel two
+// huge terms. Each kernel has a variant without the subtraction, picked once per call. src may equal dst
+// (in-place work). Channels the fold marked exact are applied in f64 by the exact* functions.
+
+// ---- the epilogue --------------------------------------------------------------------------------------
+// The elementwise function after x * a + b. Every loop below takes its kind as an argument that is a
+// literal at the call site (the dispatch in each exported function), so inlining compiles one loop per
+// kind without a branch per element.
+
+/** Epilogue kinds, as the parameter block's EPILOGUE field carries them. */
+export const EPILOGUE_IDENTITY: i32 = 0;
+
+@inline function epilogue(v: v128, kind: i32): v128 {
+  return v;
+}
+
+@inline function epilogueScalar(y: f32, kind: i32): f32 {
+  return y;
+}
 
 @inline
-function run(src: usize, dst: usize, n: i32, pivot: f32, a: f32, b: f32, shifted: bool): void {
+function run(src: usize, dst: usize, n: i32, pivot: f32, a: f32, b: f32, shifted: bool, kind: i32): void {
   const k = f32x4.splat(pivot);
   const av = f32x4.splat(a);
   const bv = f32x4.splat(b);
@@ -25,37 +41,34 @@ function run(src: usize, dst: usize, n: i32, pivot: f32, a: f32, b: f32, shifted
       x2 = f32x4.sub(x2, k);
       x3 = f32x4.sub(x3, k);
     }
-    v128.store(dst + o, f32x4.add(f32x4.mul(x0, av), bv));
-    v128.store(dst + o, f32x4.add(f32x4.mul(x1, av), bv), 16);
-    v128.store(dst + o, f32x4.add(f32x4.mul(x2, av), bv), 32);
-    v128.store(dst + o, f32x4.add(f32x4.mul(x3, av), bv), 48);
+    v128.store(dst + o, epilogue(f32x4.add(f32x4.mul(x0, av), bv), kind));
+    v128.store(dst + o, epilogue(f32x4.add(f32x4.mul(x1, av), bv), kind), 16);
+    v128.store(dst + o, epilogue(f32x4.add(f32x4.mul(x2, av), bv), kind), 32);
+    v128.store(dst + o, epilogue(f32x4.add(f32x4.mul(x3, av), bv), kind), 48);
   }
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
     let x = v128.load(src + o);
     if (shifted) x = f32x4.sub(x, k);
-    v128.store(dst + o, f32x4.add(f32x4.mul(x, av), bv));
+    v128.store(dst + o, epilogue(f32x4.add(f32x4.mul(x, av), bv), kind));
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
-    store<f32>(dst + o, (load<f32>(src + o) - pivot) * a + b);
+    store<f32>(dst + o, epilogueScalar((load<f32>(src + o) - pivot) * a + b, kind));
   }
 }
 
-/** y = (x - pivot) * a + b over a contiguous run of n elements. */
-export function applyRun(src: usize, dst: usize, n: i32, pivot: f32, a: f32, b: f32): void {
-  if (pivot == 0) run(src, dst, n, 0, a, b, false);
-  else run(src, dst, n, pivot, a, b, true);
-}
-
-/** applyRun over `runs` runs of `runLen` elements, `stride` bytes apart (one channel's planes). */
+/** y = (x - pivot) * a + b over `runs` runs of `runLen` elements, `stride` bytes apart (one channel's planes). */
 export function applyRuns(
-  src: usize, dst: usize, runLen: i32, runs: i32, stride: usize, pivot: f32, a: f32, b: f32,
+  src: usize, dst: usize, runLen: i32, runs: i32, stride: usize, pivot: f32, a: f32, b: f32, kind: i32,
 ): void {
   for (let r = 0; r < runs; r++) {
     const o = <usize>r * stride;
-    if (pivot == 0) run(src + o, dst + o, runLen, 0, a, b, false);
-    else run(src + o, dst + o, runLen, pivot, a, b, true);
+    switch (kind) { // the epilogue dispatch: one case per kind, only the identity so far
+      default:
+        if (pivot == 0) run(src + o, dst + o, runLen, 0, a, b, false, EPILOGUE_IDENTITY);
+        else run(src + o, dst + o, runLen, pivot, a, b, true, EPILOGUE_IDENTITY);
+    }
   }
 }
 
@@ -65,7 +78,7 @@ export function applyRuns(
 @inline
 function affine(
   src: usize, dst: usize, n: i32, pivot: f32, r: f32, t: f32, w: usize, bias: usize,
-  shifted: bool, hasShift: bool, hasWeight: bool, hasBias: bool,
+  shifted: bool, hasShift: bool, hasWeight: bool, hasBias: bool, kind: i32,
 ): void {
   const k = f32x4.splat(pivot);
   const rv = f32x4.splat(r);
@@ -116,43 +129,54 @@ function affine(
       y3 = f32x4.add(y3, zero);
     }
     const d = s + dd;
-    v128.store(d, y0);
-    v128.store(d, y1, 16);
-    v128.store(d, y2, 32);
-    v128.store(d, y3, 48);
+    v128.store(d, epilogue(y0, kind));
+    v128.store(d, epilogue(y1, kind), 16);
+    v128.store(d, epilogue(y2, kind), 32);
+    v128.store(d, epilogue(y3, kind), 48);
   }
   let i = n & ~15;
   for (; i < n; i++) {
     const o = <usize>i << 2;
     let y = (load<f32>(src + o) - pivot) * r + t;
     if (hasWeight) y *= load<f32>(w + o);
-    store<f32>(dst + o, y + (hasBias ? load<f32>(bias + o) : 0));
+    store<f32>(dst + o, epilogueScalar(y + (hasBias ? load<f32>(bias + o) : 0), kind));
   }
 }
 
 @inline
 function affineShifted(
-  src: usize, dst: usize, n: i32, pivot: f32, r: f32, t: f32, w: usize, bias: usize, shifted: bool,
+  src: usize, dst: usize, n: i32, pivot: f32, r: f32, t: f32, w: usize, bias: usize, shifted: bool, kind: i32,
 ): void {
-  if (w != 0 && bias != 0) affine(src, dst, n, pivot, r, t, w, bias, shifted, true, true, true);
-  else if (w != 0) affine(src, dst, n, pivot, r, t, w, 0, shifted, true, true, false);
-  else affine(src, dst, n, pivot, r, t, 0, bias, shifted, true, false, true);
+  if (w != 0 && bias != 0) affine(src, dst, n, pivot, r, t, w, bias, shifted, true, true, true, kind);
+  else if (w != 0) affine(src, dst, n, pivot, r, t, w, 0, shifted, true, true, false, kind);
+  else affine(src, dst, n, pivot, r, t, 0, bias, shifted, true, false, true, kind);
 }
 
-/** LayerNorm's per-position affine over one row; w or bias may be 0 (absent). */
-export function applyAffineRow(
-  src: usize, dst: usize, n: i32, pivot: f32, r: f32, t: f32, w: usize, bias: usize,
+@inline
+function affineRow(
+  src: usize, dst: usize, n: i32, pivot: f32, r: f32, t: f32, w: usize, bias: usize, kind: i32,
 ): void {
-  if (w == 0 && bias == 0) applyRun(src, dst, n, pivot, r, t);
-  else if (pivot == 0 && t == 0 && bias == 0) affine(src, dst, n, 0, r, 0, w, 0, false, false, true, false);
-  else if (pivot == 0) affineShifted(src, dst, n, 0, r, t, w, bias, false);
-  else affineShifted(src, dst, n, pivot, r, t, w, bias, true);
+  if (w == 0 && bias == 0) {
+    if (pivot == 0) run(src, dst, n, 0, r, t, false, kind);
+    else run(src, dst, n, pivot, r, t, true, kind);
+  } else if (pivot == 0 && t == 0 && bias == 0) affine(src, dst, n, 0, r, 0, w, 0, false, false, true, false, kind);
+  else if (pivot == 0) affineShifted(src, dst, n, 0, r, t, w, bias, false, kind);
+  else affineShifted(src, dst, n, pivot, r, t, w, bias, true, kind);
+}
+
+/** LayerNorm's y = ((x - pivot) * r + t) * w[i] + bias[i] over one row; w or bias may be 0 (absent). */
+export function applyAffineRow(
+  src: usize, dst: usize, n: i32, pivot: f32, r: f32, t: f32, w: usize, bias: usize, kind: i32,
+): void {
+  switch (kind) { // the epilogue dispatch
+    default: affineRow(src, dst, n, pivot, r, t, w, bias, EPILOGUE_IDENTITY);
+  }
 }
 
 // Channel-last rows with per-channel coefficients; see applyColumns.
 @inline
 function columns(
-  src: usize, dst: usize, rows: i32, C: i32, pivot: usize, a: usize, b: usize, shifted: bool,
+  src: usize, dst: usize, rows: i32, C: i32, pivot: usize, a: usize, b: usize, shifted: bool, kind: i32,
 ): void {
   const rowBytes = <usize>C << 2;
   const tile = tileRows(rowBytes);
@@ -189,10 +213,10 @@ function columns(
           x2 = f32x4.sub(x2, k2);
           x3 = f32x4.sub(x3, k3);
         }
-        v128.store(y, f32x4.add(f32x4.mul(x0, a0), b0));
-        v128.store(y, f32x4.add(f32x4.mul(x1, a1), b1), 16);
-        v128.store(y, f32x4.add(f32x4.mul(x2, a2), b2), 32);
-        v128.store(y, f32x4.add(f32x4.mul(x3, a3), b3), 48);
+        v128.store(y, epilogue(f32x4.add(f32x4.mul(x0, a0), b0), kind));
+        v128.store(y, epilogue(f32x4.add(f32x4.mul(x1, a1), b1), kind), 16);
+        v128.store(y, epilogue(f32x4.add(f32x4.mul(x2, a2), b2), kind), 32);
+        v128.store(y, epilogue(f32x4.add(f32x4.mul(x3, a3), b3), kind), 48);
         x += rowBytes;
         y += rowBytes;
       }
@@ -208,7 +232,7 @@ function columns(
         for (let r = r0; r < r1; r++) {
           let xv = v128.load(x);
           if (shifted) xv = f32x4.sub(xv, k);
-          v128.store(y, f32x4.add(f32x4.mul(xv, av), bv));
+          v128.store(y, epilogue(f32x4.add(f32x4.mul(xv, av), bv), kind));
           x += rowBytes;
           y += rowBytes;
         }
@@ -221,7 +245,7 @@ function columns(
         const bj = load<f32>(b + o + oj);
         for (let r = r0; r < r1; r++) {
           const q = <usize>(r - r0) * rowBytes + oj;
-          store<f32>(y + q, (load<f32>(x + q) - k) * aj + bj);
+          store<f32>(y + q, epilogueScalar((load<f32>(x + q) - k) * aj + bj, kind));
         }
       }
     }
@@ -233,10 +257,43 @@ function columns(
  * pivot 0 (no array) when every pivot is zero.
  */
 export function applyColumns(
-  src: usize, dst: usize, rows: i32, C: i32, pivot: usize, a: usize, b: usize,
+  src: usize, dst: usize, rows: i32, C: i32, pivot: usize, a: usize, b: usize, kind: i32,
 ): void {
-  if (pivot == 0) columns(src, dst, rows, C, 0, a, b, false);
-  else columns(src, dst, rows, C, pivot, a, b, true);
+  switch (kind) { // the epilogue dispatch
+    default:
+      if (pivot == 0) columns(src, dst, rows, C, 0, a, b, false, EPILOGUE_IDENTITY);
+      else columns(src, dst, rows, C, pivot, a, b, true, EPILOGUE_IDENTITY);
+  }
+}
+
+// ---- the exact apply -----------------------------------------------------------------------------------
+// For channels whose coefficients f32 cannot carry (fold.ts): y = (x - mean) * a + b in f64, rounded once.
+// Scalar and slow, and only ever taken by such groups.
+
+/** Over `runs` runs of `runLen` elements, `stride` bytes apart. */
+export function exactRuns(
+  src: usize, dst: usize, runLen: i32, runs: i32, stride: usize, mean: f64, a: f64, b: f64, kind: i32,
+): void {
+  for (let r = 0; r < runs; r++) {
+    const o = <usize>r * stride;
+    for (let i = 0; i < runLen; i++) {
+      const q = o + (<usize>i << 2);
+      store<f32>(dst + q, epilogueScalar(<f32>((<f64>load<f32>(src + q) - mean) * a + b), kind));
+    }
+  }
+}
+
+/** LayerNorm's row: y = (x - mean) * scale * w[i] + bias[i]; w or bias may be 0 (absent). */
+export function exactRow(
+  src: usize, dst: usize, n: i32, mean: f64, scale: f64, w: usize, bias: usize, kind: i32,
+): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    let y = (<f64>load<f32>(src + o) - mean) * scale;
+    if (w != 0) y *= <f64>load<f32>(w + o);
+    if (bias != 0) y += <f64>load<f32>(bias + o);
+    store<f32>(dst + o, epilogueScalar(<f32>y, kind));
+  }
 }
 
 /** out = a + b elementwise (the residual add fused into the normalizing ops). */

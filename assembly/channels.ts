@@ -6,98 +6,159 @@
 // applies per-channel coefficients. A tensor with HW = 1 is rows of C in either layout.
 
 import {
-  groupMoments, groupMean, groupVar, columnMoments, columnWorkBytes,
-  colPivot, colScale, colShift, colMean, colVar,
-} from './stats';
-import { applyRun, applyRuns, applyColumns } from './apply';
-import { scaleOf, pivotFor, gammaAt, betaAt, groupCoefficients } from './coefficients';
+  P_X, P_Y, P_WEIGHT, P_BIAS, P_RUNNING_MEAN, P_RUNNING_VAR, P_STYLE, P_WORK, P_UNITS, P_C, P_HW, P_GROUPS,
+  P_STYLE_UNITS, P_STYLE_HW, P_FLAGS, P_EPILOGUE, P_EPS, P_MOMENTUM, P_SCRATCH, FLAG_CHANNELS_LAST, FLAG_UNBIASED,
+} from './abi';
+import { groupMoments, columnMoments } from './stats';
+import { RECORD_BYTES, meanOf, varianceOf } from './moments';
+import {
+  fold, foldRunning, foldGroups, coefficientBytes, isExact, pivots, scales, shifts, exactMean, exactScale,
+  exactShift, gammaAt, betaAt,
+} from './fold';
+import { applyRuns, applyColumns, exactRuns } from './apply';
 
-/** Bytes of workspace the channel ops need for C channels and `styleGroups` (sample, channel) AdaIN style statistics. */
-export function workspaceBytes(C: i32, styleGroups: i32): usize {
-  return columnWorkBytes(C) + (<usize>styleGroups << 4);
+// ---- workspace -----------------------------------------------------------------------------------------
+// For C channels: a coefficient set (fold.ts), f32[2C] of column sums, C moments records and, for AdaIN,
+// `styleGroups` (mean, std) pairs of the style.
+
+@inline function coefOf(work: usize): usize {
+  return work;
+}
+@inline function accOf(work: usize, C: i32): usize {
+  return work + coefficientBytes(C);
+}
+@inline function recordsOf(work: usize, C: i32): usize {
+  return accOf(work, C) + ((<usize>C << 3) + 15 & ~15);
+}
+@inline function styleOf(work: usize, C: i32): usize {
+  return recordsOf(work, C) + <usize>(C + 1) * RECORD_BYTES;
 }
 
-// Applies channel c's planes (`runs` of HW elements, `stride` bytes apart) normalized by the statistics
-// (groupMean, groupVar) of its group.
+/** Bytes of workspace the channel ops need for C channels and `styleGroups` AdaIN style statistics. */
+export function workspaceBytes(C: i32, styleGroups: i32): usize {
+  return styleOf(0, C) + (<usize>styleGroups << 4);
+}
+
+// ---- the two apply shapes ------------------------------------------------------------------------------
+
+// Channel c's planes (`runs` of HW elements, `stride` bytes apart) with coefficient c of the set.
 @inline
 function applyPlanes(
-  src: usize, dst: usize, HW: i32, runs: i32, stride: usize, scale: f64, pivot: f32, c: i32, w: usize, b: usize,
+  src: usize, dst: usize, HW: i32, runs: i32, stride: usize, coef: usize, K: i32, c: i32, kind: i32,
 ): void {
-  const a = scale * gammaAt(w, c);
-  applyRuns(src, dst, HW, runs, stride, pivot, <f32>a, <f32>(betaAt(b, c) - (groupMean - <f64>pivot) * a));
+  if (isExact(coef, K, c)) {
+    exactRuns(src, dst, HW, runs, stride, exactMean(coef, K, c), exactScale(coef, K, c), exactShift(coef, K, c), kind);
+    return;
+  }
+  const o = <usize>c << 2;
+  applyRuns(
+    src, dst, HW, runs, stride, load<f32>(pivots(coef, K) + o), load<f32>(scales(coef, K) + o),
+    load<f32>(shifts(coef, K) + o), kind,
+  );
 }
 
-// The apply pass over channel-last rows, subtracting the pivots only when some are nonzero.
+// Channel-last rows with the per-channel set, subtracting the pivots only when some are nonzero. The fold
+// gives exact channels identity coefficients (x * 1 + -0 = x); their exact pass writes the column before
+// the vector pass when that pass runs in place (it then keeps it), and after it otherwise.
 @inline
-function applyRows(x: usize, y: usize, rows: i32, C: i32, work: usize, shifted: bool): void {
-  applyColumns(x, y, rows, C, shifted ? colPivot(work, C) : 0, colScale(work, C), colShift(work, C));
+function applyRows(x: usize, y: usize, rows: i32, C: i32, coef: usize, shifted: bool, kind: i32): void {
+  const inPlace = x == y;
+  if (inPlace) exactColumns(x, y, rows, C, coef, kind);
+  applyColumns(x, y, rows, C, shifted ? pivots(coef, C) : 0, scales(coef, C), shifts(coef, C), kind);
+  if (!inPlace) exactColumns(x, y, rows, C, coef, kind);
 }
 
-export function groupNorm(
-  x: usize, y: usize, N: i32, C: i32, HW: i32, G: i32, w: usize, b: usize, eps: f64,
-  channelsLast: bool, work: usize,
-): void {
+function exactColumns(x: usize, y: usize, rows: i32, C: i32, coef: usize, kind: i32): void {
+  for (let c = 0; c < C; c++) {
+    if (!isExact(coef, C, c)) continue;
+    const o = <usize>c << 2;
+    exactRuns(
+      x + o, y + o, 1, rows, <usize>C << 2, exactMean(coef, C, c), exactScale(coef, C, c), exactShift(coef, C, c),
+      kind,
+    );
+  }
+}
+
+// Whether any pivot of the set is nonzero.
+function anyPivot(coef: usize, C: i32): bool {
+  for (let c = 0; c < C; c++) if (load<f32>(pivots(coef, C) + (<usize>c << 2)) != 0) return true;
+  return false;
+}
+
+// ---- kernels -------------------------------------------------------------------------------------------
+
+/** GroupNorm (InstanceNorm with GROUPS = C) over UNITS samples. */
+export function groupNorm(params: usize): void {
+  const x = load<usize>(params + P_X);
+  const y = load<usize>(params + P_Y);
+  const w = load<usize>(params + P_WEIGHT);
+  const b = load<usize>(params + P_BIAS);
+  const work = load<usize>(params + P_WORK);
+  const N = load<i32>(params + P_UNITS);
+  const C = load<i32>(params + P_C);
+  const HW = load<i32>(params + P_HW);
+  const G = load<i32>(params + P_GROUPS);
+  const channelsLast = (load<i32>(params + P_FLAGS) & FLAG_CHANNELS_LAST) != 0;
+  const eps = load<f64>(params + P_EPS);
+  const kind = load<i32>(params + P_EPILOGUE);
   const cpg = C / G;
   const sampleBytes = <usize>C * <usize>HW << 2;
   if (channelsLast || HW == 1) {
+    const coef = coefOf(work);
+    const records = recordsOf(work, C);
     for (let n = 0; n < N; n++) {
       const off = <usize>n * sampleBytes;
-      columnMoments(x + off, HW, C, work);
-      applyRows(x + off, y + off, HW, C, work, groupCoefficients(work, C, G, w, b, eps));
+      columnMoments(x + off, HW, C, pivots(coef, C), accOf(work, C), records);
+      const shifted = foldGroups(records, C, G, w, b, eps, coef, records + <usize>C * RECORD_BYTES);
+      applyRows(x + off, y + off, HW, C, coef, shifted, kind);
     }
     return;
   }
+  const m = params + P_SCRATCH;
+  const coef = m + RECORD_BYTES;
   const planeBytes = <usize>HW << 2;
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < G; g++) {
       const base = <usize>n * sampleBytes + <usize>(g * cpg) * planeBytes;
-      groupMoments(x + base, cpg * HW, 1, 0, true);
-      const scale = scaleOf(groupVar, eps);
-      const pivot = pivotFor(groupMean, groupVar, scale);
+      groupMoments(x + base, cpg * HW, 1, 0, true, m);
       for (let j = 0; j < cpg; j++) {
+        const c = g * cpg + j;
         const off = base + <usize>j * planeBytes;
-        applyPlanes(x + off, y + off, HW, 1, 0, scale, pivot, g * cpg + j, w, b);
+        fold(m, eps, gammaAt(w, c), betaAt(b, c), coef, 1, 0);
+        applyPlanes(x + off, y + off, HW, 1, 0, coef, 1, 0, kind);
       }
     }
   }
 }
 
-export function batchNormInference(
-  x: usize, y: usize, N: i32, C: i32, HW: i32, w: usize, b: usize, mean: usize, variance: usize,
-  eps: f64, channelsLast: bool, work: usize,
-): void {
-  const pivots = colPivot(work, C);
-  const scales = colScale(work, C);
-  const shifts = colShift(work, C);
-  let shifted = false;
+/** BatchNorm with RUNNING_MEAN/RUNNING_VAR: one pass of per-channel coefficients. */
+export function batchNormInference(params: usize): void {
+  const x = load<usize>(params + P_X);
+  const y = load<usize>(params + P_Y);
+  const w = load<usize>(params + P_WEIGHT);
+  const b = load<usize>(params + P_BIAS);
+  const mean = load<usize>(params + P_RUNNING_MEAN);
+  const variance = load<usize>(params + P_RUNNING_VAR);
+  const work = load<usize>(params + P_WORK);
+  const N = load<i32>(params + P_UNITS);
+  const C = load<i32>(params + P_C);
+  const HW = load<i32>(params + P_HW);
+  const channelsLast = (load<i32>(params + P_FLAGS) & FLAG_CHANNELS_LAST) != 0;
+  const eps = load<f64>(params + P_EPS);
+  const kind = load<i32>(params + P_EPILOGUE);
+  const coef = coefOf(work);
   for (let c = 0; c < C; c++) {
     const o = <usize>c << 2;
-    // Running statistics are arbitrary numbers, not a group's own: plain IEEE 1/sqrt(var + eps), as PyTorch.
-    const m = <f64>load<f32>(mean + o);
-    const v = <f64>load<f32>(variance + o);
-    const scale = 1 / Math.sqrt(v + eps);
-    const a = gammaAt(w, c) * scale;
-    const pivot = pivotFor(m, v, scale);
-    shifted = shifted || pivot != 0;
-    store<f32>(pivots + o, pivot);
-    store<f32>(scales + o, <f32>a);
-    // With runningVar + eps = 0, a is infinite: skip the 0 * Inf of an exact pivot, so that the output is
-    // IEEE's (x - mean) * Inf + beta, as in PyTorch, rather than NaN everywhere.
-    const off = m - <f64>pivot;
-    store<f32>(shifts + o, <f32>(off == 0 ? betaAt(b, c) : betaAt(b, c) - off * a));
+    foldRunning(<f64>load<f32>(mean + o), <f64>load<f32>(variance + o), eps, gammaAt(w, c), betaAt(b, c), coef, C, c);
   }
   if (channelsLast || HW == 1) {
-    applyRows(x, y, N * HW, C, work, shifted);
+    applyRows(x, y, N * HW, C, coef, anyPivot(coef, C), kind);
     return;
   }
   const planeBytes = <usize>HW << 2;
   for (let c = 0; c < C; c++) {
     const off = <usize>c * planeBytes;
-    const o = <usize>c << 2;
-    applyRuns(
-      x + off, y + off, HW, N, <usize>C * planeBytes, load<f32>(pivots + o), load<f32>(scales + o),
-      load<f32>(shifts + o),
-    );
+    applyPlanes(x + off, y + off, HW, N, <usize>C * planeBytes, coef, C, c, kind);
   }
 }
 
@@ -108,60 +169,92 @@ function updateRunning(p: usize, c: i32, momentum: f64, stat: f64): void {
   store<f32>(p + o, <f32>((1 - momentum) * <f64>load<f32>(p + o) + momentum * stat));
 }
 
-export function batchNormTraining(
-  x: usize, y: usize, N: i32, C: i32, HW: i32, w: usize, b: usize, eps: f64,
-  runningMean: usize, runningVar: usize, momentum: f64, unbiased: bool, channelsLast: bool, work: usize,
-): void {
+/** BatchNorm with the batch's statistics over all UNITS samples; updates the running statistics if given. */
+export function batchNormTraining(params: usize): void {
+  const x = load<usize>(params + P_X);
+  const y = load<usize>(params + P_Y);
+  const w = load<usize>(params + P_WEIGHT);
+  const b = load<usize>(params + P_BIAS);
+  const runningMean = load<usize>(params + P_RUNNING_MEAN);
+  const runningVar = load<usize>(params + P_RUNNING_VAR);
+  const work = load<usize>(params + P_WORK);
+  const N = load<i32>(params + P_UNITS);
+  const C = load<i32>(params + P_C);
+  const HW = load<i32>(params + P_HW);
+  const flags = load<i32>(params + P_FLAGS);
+  const channelsLast = (flags & FLAG_CHANNELS_LAST) != 0;
+  const eps = load<f64>(params + P_EPS);
+  const momentum = load<f64>(params + P_MOMENTUM);
+  const kind = load<i32>(params + P_EPILOGUE);
   const count = <f64>N * <f64>HW;
-  const correction = unbiased ? count / (count - 1) : 1;
+  const correction = (flags & FLAG_UNBIASED) != 0 ? count / (count - 1) : 1;
   if (channelsLast || HW == 1) {
-    columnMoments(x, N * HW, C, work);
-    applyRows(x, y, N * HW, C, work, groupCoefficients(work, C, C, w, b, eps));
+    const coef = coefOf(work);
+    const records = recordsOf(work, C);
+    columnMoments(x, N * HW, C, pivots(coef, C), accOf(work, C), records);
+    const shifted = foldGroups(records, C, C, w, b, eps, coef, records + <usize>C * RECORD_BYTES);
+    applyRows(x, y, N * HW, C, coef, shifted, kind);
     if (runningMean != 0) {
       for (let c = 0; c < C; c++) {
-        updateRunning(runningMean, c, momentum, load<f64>(colMean(work, C) + (<usize>c << 3)));
-        updateRunning(runningVar, c, momentum, load<f64>(colVar(work, C) + (<usize>c << 3)) * correction);
+        const rec = records + <usize>c * RECORD_BYTES;
+        updateRunning(runningMean, c, momentum, meanOf(rec));
+        updateRunning(runningVar, c, momentum, varianceOf(rec) * correction);
       }
     }
     return;
   }
+  const m = params + P_SCRATCH;
+  const coef = m + RECORD_BYTES;
   const planeBytes = <usize>HW << 2;
   const sampleBytes = <usize>C * planeBytes;
   for (let c = 0; c < C; c++) {
     const base = <usize>c * planeBytes;
-    groupMoments(x + base, HW, N, sampleBytes, true);
-    const scale = scaleOf(groupVar, eps);
-    applyPlanes(x + base, y + base, HW, N, sampleBytes, scale, pivotFor(groupMean, groupVar, scale), c, w, b);
+    groupMoments(x + base, HW, N, sampleBytes, true, m);
+    fold(m, eps, gammaAt(w, c), betaAt(b, c), coef, 1, 0);
+    applyPlanes(x + base, y + base, HW, N, sampleBytes, coef, 1, 0, kind);
     if (runningMean != 0) {
-      updateRunning(runningMean, c, momentum, groupMean);
-      updateRunning(runningVar, c, momentum, groupVar * correction);
+      updateRunning(runningMean, c, momentum, meanOf(m));
+      updateRunning(runningVar, c, momentum, varianceOf(m) * correction);
     }
   }
 }
 
 /**
  * AdaIN: each (sample, channel) plane of the content is normalized by its own statistics and takes the
- * style plane's standard deviation and mean; a style batch of 1 is broadcast over the content batch.
+ * style plane's standard deviation and mean; a style batch of 1 (STYLE_UNITS) is broadcast over the
+ * content batch.
  */
-export function adaIN(
-  x: usize, y: usize, N: i32, C: i32, HW: i32, s: usize, styleN: i32, styleHW: i32, eps: f64,
-  channelsLast: bool, work: usize,
-): void {
-  const styleMean = work + columnWorkBytes(C);
-  const styleStd = styleMean + (<usize>(styleN * C) << 3);
+export function adaIN(params: usize): void {
+  const x = load<usize>(params + P_X);
+  const y = load<usize>(params + P_Y);
+  const s = load<usize>(params + P_STYLE);
+  const work = load<usize>(params + P_WORK);
+  const N = load<i32>(params + P_UNITS);
+  const C = load<i32>(params + P_C);
+  const HW = load<i32>(params + P_HW);
+  const styleN = load<i32>(params + P_STYLE_UNITS);
+  const styleHW = load<i32>(params + P_STYLE_HW);
+  const channelsLast = (load<i32>(params + P_FLAGS) & FLAG_CHANNELS_LAST) != 0;
+  const eps = load<f64>(params + P_EPS);
+  const kind = load<i32>(params + P_EPILOGUE);
+  const coef = coefOf(work);
+  const records = recordsOf(work, C);
+  const m = params + P_SCRATCH;
+  const one = m + RECORD_BYTES;
+  // The style's (mean, std) per (sample, channel).
+  const style = styleOf(work, C);
   const styleSample = <usize>C * <usize>styleHW << 2;
   for (let n = 0; n < styleN; n++) {
+    if (channelsLast) columnMoments(s + <usize>n * styleSample, styleHW, C, pivots(coef, C), accOf(work, C), records);
     for (let c = 0; c < C; c++) {
-      const o = <usize>(n * C + c) << 3;
-      if (channelsLast) {
-        if (c == 0) columnMoments(s + <usize>n * styleSample, styleHW, C, work);
-        store<f64>(styleMean + o, load<f64>(colMean(work, C) + (<usize>c << 3)));
-        store<f64>(styleStd + o, Math.sqrt(load<f64>(colVar(work, C) + (<usize>c << 3)) + eps));
-      } else {
-        groupMoments(s + <usize>n * styleSample + (<usize>(c * styleHW) << 2), styleHW, 1, 0, true);
-        store<f64>(styleMean + o, groupMean);
-        store<f64>(styleStd + o, Math.sqrt(groupVar + eps));
+      let rec = records + <usize>c * RECORD_BYTES;
+      if (!channelsLast) {
+        rec = m;
+        groupMoments(s + <usize>n * styleSample + (<usize>(c * styleHW) << 2), styleHW, 1, 0, true, rec);
       }
+      const o = style + (<usize>(n * C + c) << 4);
+      store<f64>(o, meanOf(rec));
+      store<f64>(o, Math.sqrt(varianceOf(rec) + eps), 8);
     }
   }
   const sampleBytes = <usize>C * <usize>HW << 2;
@@ -169,33 +262,20 @@ export function adaIN(
     const sn = styleN == 1 ? 0 : n;
     const off = <usize>n * sampleBytes;
     if (channelsLast) {
-      columnMoments(x + off, HW, C, work);
-      let shifted = false;
+      columnMoments(x + off, HW, C, pivots(coef, C), accOf(work, C), records);
       for (let c = 0; c < C; c++) {
-        const o4 = <usize>c << 2;
-        const o8 = <usize>c << 3;
-        const so = <usize>(sn * C + c) << 3;
-        const mean = load<f64>(colMean(work, C) + o8);
-        const variance = load<f64>(colVar(work, C) + o8);
-        const scale = scaleOf(variance, eps);
-        const a = load<f64>(styleStd + so) * scale;
-        const pivot = pivotFor(mean, variance, scale);
-        shifted = shifted || pivot != 0;
-        store<f32>(colPivot(work, C) + o4, pivot);
-        store<f32>(colScale(work, C) + o4, <f32>a);
-        store<f32>(colShift(work, C) + o4, <f32>(load<f64>(styleMean + so) - (mean - <f64>pivot) * a));
+        const o = style + (<usize>(sn * C + c) << 4);
+        fold(records + <usize>c * RECORD_BYTES, eps, load<f64>(o, 8), load<f64>(o), coef, C, c);
       }
-      applyRows(x + off, y + off, HW, C, work, shifted);
+      applyRows(x + off, y + off, HW, C, coef, anyPivot(coef, C), kind);
       continue;
     }
     for (let c = 0; c < C; c++) {
       const plane = off + (<usize>(c * HW) << 2);
-      groupMoments(x + plane, HW, 1, 0, true);
-      const so = <usize>(sn * C + c) << 3;
-      const scale = scaleOf(groupVar, eps);
-      const a = load<f64>(styleStd + so) * scale;
-      const pivot = pivotFor(groupMean, groupVar, scale);
-      applyRun(x + plane, y + plane, HW, pivot, <f32>a, <f32>(load<f64>(styleMean + so) - (groupMean - <f64>pivot) * a));
+      groupMoments(x + plane, HW, 1, 0, true, m);
+      const o = style + (<usize>(sn * C + c) << 4);
+      fold(m, eps, load<f64>(o, 8), load<f64>(o), one, 1, 0);
+      applyPlanes(x + plane, y + plane, HW, 1, 0, one, 1, 0, kind);
     }
   }
 }

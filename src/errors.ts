@@ -14,12 +14,14 @@ export type NormkitErrorCode =
   | 'INVALID_GROUPS' // numGroups not a positive integer dividing C
   | 'INVALID_LAYOUT' // layout not 'NCHW' or 'NHWC'
   | 'INVALID_OPTION' // an option of the wrong type (e.g. training not a boolean, sumOut without residual)
+  | 'UNKNOWN_OPTION' // an option name the op does not take (a PyTorch/ONNX spelling, or another op's option)
   | 'MISSING_RUNNING_STATS' // batchNorm inference without runningMean and runningVar
   | 'BATCH_TOO_SMALL' // batchNorm training with one value per channel (unbiased variance undefined)
   | 'STYLE_MISMATCH' // adaIN style shape incompatible with the content shape
   | 'ALIASING' // an output overlaps an input in a way the op cannot honour
   | 'TENSOR_FREED' // a Tensor was used after free()
-  | 'TOO_LARGE'; // the tensors cannot fit in wasm32 linear memory (4 GiB)
+  | 'TOO_LARGE' // the tensors cannot fit in wasm32 linear memory (4 GiB)
+  | 'KERNEL_FAULT'; // a kernel trapped (a normkit bug: the arguments were validated); nothing was copied out
 
 export class NormkitError extends Error {
   readonly code: NormkitErrorCode;

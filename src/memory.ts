@@ -13,8 +13,10 @@ const MAX_BYTES = 65536 * PAGE; // wasm32: 4 GiB
 const ALIGN = 64; // cache-line alignment keeps SIMD loads from splitting lines
 
 let memory: WebAssembly.Memory;
-/** A Float32Array over the whole linear memory; replaced whenever the memory grows. */
+/** Views over the whole linear memory; replaced whenever the memory grows. */
 let heap: Float32Array;
+let heapI32: Int32Array;
+let heapF64: Float64Array;
 /** heap.buffer, kept apart: the getter on a wasm memory's view is slow enough to show in small calls. */
 let heapBuffer: ArrayBuffer;
 /** Counts memory growths, so that cached views know when they went stale. */
@@ -39,6 +41,8 @@ whenReady((k: Kernels) => {
 function refreshHeap(): void {
   heapBuffer = memory.buffer;
   heap = new Float32Array(heapBuffer);
+  heapI32 = new Int32Array(heapBuffer);
+  heapF64 = new Float64Array(heapBuffer);
   heapEnd = heapBuffer.byteLength;
   generation++;
 }
@@ -140,6 +144,16 @@ export function heapBufferOf(): ArrayBuffer {
   return heapBuffer;
 }
 
+/** Writes an i32 at byte address `at` (4-aligned). */
+export function writeI32(at: number, value: number): void {
+  heapI32[at >>> 2] = value;
+}
+
+/** Writes an f64 at byte address `at` (8-aligned). */
+export function writeF64(at: number, value: number): void {
+  heapF64[at >>> 3] = value;
+}
+
 /** Bytes of linear memory and bytes currently allocated, for diagnostics and leak tests. */
 export function memoryStats(): { memoryBytes: number; allocatedBytes: number; blocks: number } {
   getKernels();
@@ -148,36 +162,45 @@ export function memoryStats(): { memoryBytes: number; allocatedBytes: number; bl
   return { memoryBytes: heapEnd, allocatedBytes, blocks: live.size };
 }
 
+/** The pointer of a Tensor: for the executor only (a Tensor's pointer is private). */
+export let pointerOf: (t: Tensor) => number;
+let makeTensor: (length: number) => Tensor;
+
 /**
  * A float32 tensor that lives in wasm memory, so ops read and write it without copying. `array` is
  * re-derived whenever the memory has grown, so it never goes stale; a Tensor must be freed explicitly.
+ * Made by {@link tensor}.
  */
 export class Tensor {
-  /** @internal Byte offset in linear memory; 0 for an empty tensor. */
-  ptr: number;
+  /** Byte offset in linear memory; 0 for an empty tensor. */
+  #ptr: number;
   readonly length: number;
-  #view: Float32Array | undefined;
+  #view: Float32Array<ArrayBuffer> | undefined;
   #viewGeneration = 0;
   #freed = false;
 
-  /** @internal Use {@link tensor}. */
-  constructor(length: number) {
+  static {
+    pointerOf = (t) => t.#ptr;
+    makeTensor = (length) => new Tensor(length);
+  }
+
+  private constructor(length: number) {
     getKernels();
     if (!Number.isSafeInteger(length) || length < 0) {
       throw new NormkitError('INVALID_SHAPE', `tensor length: expected a non-negative integer, got ${length}`);
     }
     if (length * 4 > MAX_BYTES) throw tooLarge(length * 4, `tensor(${length})`);
     this.length = length;
-    this.ptr = length === 0 ? 0 : allocate(length * 4, `tensor(${length})`);
-    if (length > 0) heap.fill(0, this.ptr >>> 2, (this.ptr >>> 2) + length);
+    this.#ptr = length === 0 ? 0 : allocate(length * 4, `tensor(${length})`);
+    if (length > 0) heap.fill(0, this.#ptr >>> 2, (this.#ptr >>> 2) + length);
   }
 
   /** A Float32Array view of the tensor's memory, valid until the memory next grows (re-read it then). */
-  get array(): Float32Array {
+  get array(): Float32Array<ArrayBuffer> {
     if (this.#freed) throw freedError();
     let v = this.#view;
     if (v === undefined || this.#viewGeneration !== generation) {
-      v = this.#view = new Float32Array(heapBuffer, this.ptr, this.length);
+      v = this.#view = new Float32Array(heapBuffer, this.#ptr, this.length);
       this.#viewGeneration = generation;
     }
     return v;
@@ -205,7 +228,7 @@ export class Tensor {
     if (this.#freed) return;
     this.#freed = true;
     this.#view = undefined;
-    if (this.ptr !== 0) deallocate(this.ptr);
+    if (this.#ptr !== 0) deallocate(this.#ptr);
   }
 }
 
@@ -215,13 +238,13 @@ function freedError(): NormkitError {
 
 /** Allocates a zero-copy tensor: `tensor(n)` is zero-filled, `tensor(data)` holds a copy of `data`. */
 export function tensor(lengthOrData: number | ArrayLike<number>): Tensor {
-  if (typeof lengthOrData === 'number') return new Tensor(lengthOrData);
+  if (typeof lengthOrData === 'number') return makeTensor(lengthOrData);
   if (lengthOrData == null || typeof lengthOrData.length !== 'number') {
     throw new NormkitError('INVALID_TENSOR', `tensor: expected a length or an array of numbers, got ${String(lengthOrData)}`);
   }
   // A view of wasm memory (say another Tensor's .array) would be detached if this allocation grows the memory.
   const data = ArrayBuffer.isView(lengthOrData) && lengthOrData.buffer === heapBuffer ? (lengthOrData as Float32Array).slice() : lengthOrData;
-  const t = new Tensor(data.length);
+  const t = makeTensor(data.length);
   try {
     return t.set(data);
   } catch (e) {
@@ -263,11 +286,6 @@ export function stage(src: Float32Array | null, dst: Float32Array | null, length
   lengths[i] = length;
   total += align(length * 4);
   return i;
-}
-
-/** Reserves `bytes` of scratch workspace. */
-export function reserve(bytes: number): number {
-  return stage(null, null, Math.ceil(bytes / 4));
 }
 
 /** Makes room for every reserved slot (this may grow memory) and copies the inputs in. */

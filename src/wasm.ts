@@ -1,35 +1,28 @@
 // Loading the embedded module. One instance per JS realm (and so per worker thread).
 
 import { wasmBase64 } from './generated/wasm.js';
+import { PARAM_BLOCK_BYTES } from './generated/abi.js';
 import { NormkitError } from './errors.js';
 
-/** The kernels as the wasm module exports them (assembly/index.ts); pointers are byte offsets, 0 = absent. */
+/** A kernel: one pointer to the parameter block (src/generated/abi.ts), which the executor fills. */
+export type Kernel = (params: number) => void;
+
+/** The module's exports (assembly/index.ts); pointers are byte offsets, 0 = absent. */
 export interface Kernels {
   memory: WebAssembly.Memory;
   heapBase(): number;
+  paramBlock(): number;
+  paramBlockBytes(): number;
   workspaceBytes(C: number, styleGroups: number): number;
-  normalizeRows(
-    x: number, y: number, rows: number, n: number, w: number, b: number, eps: number,
-    res: number, sumOut: number, meanOut: number, rstdOut: number, centered: boolean,
-  ): void;
-  groupNorm(
-    x: number, y: number, N: number, C: number, HW: number, G: number, w: number, b: number, eps: number,
-    channelsLast: boolean, work: number,
-  ): void;
-  batchNormInference(
-    x: number, y: number, N: number, C: number, HW: number, w: number, b: number, mean: number,
-    variance: number, eps: number, channelsLast: boolean, work: number,
-  ): void;
-  batchNormTraining(
-    x: number, y: number, N: number, C: number, HW: number, w: number, b: number, eps: number,
-    runningMean: number, runningVar: number, momentum: number, unbiased: boolean, channelsLast: boolean,
-    work: number,
-  ): void;
-  adaIN(
-    x: number, y: number, N: number, C: number, HW: number, s: number, styleN: number, styleHW: number,
-    eps: number, channelsLast: boolean, work: number,
-  ): void;
+  normalizeRows: Kernel;
+  groupNorm: Kernel;
+  batchNormInference: Kernel;
+  batchNormTraining: Kernel;
+  adaIN: Kernel;
 }
+
+/** The names of the kernels a plan can run. */
+export type KernelName = 'normalizeRows' | 'groupNorm' | 'batchNormInference' | 'batchNormTraining' | 'adaIN';
 
 let kernels: Kernels | undefined;
 let loading: Promise<void> | undefined;
@@ -42,12 +35,27 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-/** Compiles and instantiates the embedded wasm once; later calls return the same promise. */
+async function load(): Promise<void> {
+  const { instance } = await WebAssembly.instantiate(decodeBase64(wasmBase64), {});
+  const k = instance.exports as unknown as Kernels;
+  if (k.paramBlockBytes() !== PARAM_BLOCK_BYTES) {
+    throw new Error(
+      `normkit: the wasm reads a ${k.paramBlockBytes()}-byte parameter block, the TypeScript side writes ` +
+        `${PARAM_BLOCK_BYTES}: the build is inconsistent (run npm run build)`,
+    );
+  }
+  for (const f of onReady) f(k);
+  kernels = k;
+}
+
+/**
+ * Compiles and instantiates the embedded wasm once; later calls return the same promise. A failed start
+ * is not kept: the next call tries again.
+ */
 export function ready(): Promise<void> {
-  loading ??= WebAssembly.instantiate(decodeBase64(wasmBase64), {}).then(({ instance }) => {
-    const k = instance.exports as unknown as Kernels;
-    for (const f of onReady) f(k);
-    kernels = k;
+  loading ??= load().catch((e: unknown) => {
+    loading = undefined;
+    throw e;
   });
   return loading;
 }

@@ -597,19 +597,41 @@ it('NOT_READY: an op, tensor() or memoryStats() before ready() resolves', async 
   t.free();
 });
 
-it('options set to undefined take their defaults; unknown option keys are ignored', () => {
+it('options set to undefined take their defaults', () => {
   const rng = makeRng(3);
   const x = randn(rng, 24);
   const ref = refOps.layerNorm(x, [2, 3, 4]);
   assertClose(layerNorm(x, [2, 3, 4], { axis: undefined, eps: undefined, weight: undefined, out: undefined }), ref);
-  assertClose(layerNorm(x, [2, 3, 4], { foo: 1, bias2: 'x' } as never), ref);
-  // rmsNorm has no bias: a bias option is ignored, not applied.
-  assertClose(rmsNorm(x, [2, 3, 4], { bias: new Float32Array(4).fill(100) } as never), refOps.rmsNorm(x, [2, 3, 4]));
   assertClose(
     batchNorm(x, [2, 3, 4], { training: true, momentum: undefined, layout: undefined, unbiasedRunningVar: undefined }),
     refOps.batchNorm(x, [2, 3, 4], { training: true }),
   );
   assertClose(instanceNorm(x, [2, 3, 4], undefined), refOps.instanceNorm(x, [2, 3, 4]));
+});
+
+describe('UNKNOWN_OPTION: an option the op does not take is refused, never ignored', () => {
+  const x = new Float32Array(24);
+  const w = new Float32Array(4).fill(2);
+  const cases: Array<[string, () => unknown, RegExp]> = [
+    ['a made-up key', () => layerNorm(x, [2, 3, 4], { foo: 1 } as never), /options\.foo: layerNorm does not take this option \(it is not a normkit option/],
+    ["PyTorch's gamma", () => layerNorm(x, [2, 3, 4], { gamma: w } as never), /options\.gamma: .*normkit spells it weight/],
+    ["PyTorch's beta", () => layerNorm(x, [2, 3, 4], { beta: w } as never), /options\.beta: .*normkit spells it bias/],
+    ["ONNX's epsilon", () => instanceNorm(x, [2, 3, 4], { epsilon: 1e-3 } as never), /options\.epsilon: instanceNorm .*normkit spells it eps/],
+    ["PyTorch's normalized_shape", () => layerNorm(x, [2, 3, 4], { normalized_shape: [4] } as never), /normkit spells it axis/],
+    ["PyTorch's running_mean", () => batchNorm(x, [2, 3, 4], { running_mean: w } as never), /normkit spells it runningMean/],
+    ['bias for rmsNorm (it has none)', () => rmsNorm(x, [2, 3, 4], { bias: w } as never), /options\.bias: rmsNorm does not take this option \(it is an option of other normkit ops/],
+    ['layout for layerNorm', () => layerNorm(x, [2, 3, 4], { layout: 'NHWC' } as never), /options\.layout: layerNorm/],
+    ['weight for adaIN', () => adaIN(x, [2, 3, 4], x, [2, 3, 4], { weight: w } as never), /options\.weight: adaIN/],
+    ['axis for groupNorm', () => groupNorm(x, [2, 3, 4], 3, { axis: 1 } as never), /options\.axis: groupNorm/],
+  ];
+  for (const [what, call, message] of cases) {
+    it(what, () => {
+      const e = catchError(call) as NormkitError;
+      expect(e).toBeInstanceOf(NormkitError);
+      expect(e.code).toBe('UNKNOWN_OPTION');
+      expect(e.message).toMatch(message);
+    });
+  }
 });
 
 it('when several arguments are wrong, one NormkitError is thrown (which one is not part of the contract)', () => {

@@ -2,12 +2,20 @@
 
 import { NormkitError, describe } from '../errors.js';
 import { getKernels } from '../wasm.js';
-import { Tensor, beginStaging, commitStaging, finishStaging } from '../memory.js';
 import {
-  optionsOf, lengthOf, checkLength, checkShape, checkEps, checkTensorOverlap, checkOutputsOverlap, inputRef, outputRef, mainRefs, mainOutRef, unitsPerPass, isPlain, ptr,
-  result, option,
-} from '../args.js';
+  P_X, P_Y, P_RESIDUAL, P_SUM_OUT, P_WEIGHT, P_BIAS, P_MEAN_OUT, P_INV_STD_OUT, P_UNITS, P_LENGTH, P_FLAGS, P_EPS,
+  FLAG_CENTERED,
+} from '../generated/abi.js';
+import { readOptions, lengthOf, checkLength, readShape, checkEps } from '../validate.js';
+import { execute, result } from '../execute.js';
+import { checkAliasing } from '../aliasing.js';
+import type { Binding, Plan } from '../plan.js';
 import type { LayerNormOptions, RmsNormOptions, TensorLike } from '../types.js';
+
+const LAYER_NORM_OPTIONS = new Set(['axis', 'weight', 'bias', 'eps', 'residual', 'sumOut', 'out', 'mean', 'invStd']);
+const RMS_NORM_OPTIONS = new Set(['axis', 'weight', 'eps', 'residual', 'sumOut', 'out']);
+// out and sumOut may be x or residual itself: each element is read before it is written.
+const SAME_OK = [['out', 'x'], ['out', 'residual'], ['sumOut', 'x'], ['sumOut', 'residual']] as const;
 
 /** The first normalized axis, from the ONNX `axis` of `shape`. */
 function firstAxis(shape: readonly number[], axis: unknown): number {
@@ -21,39 +29,32 @@ function firstAxis(shape: readonly number[], axis: unknown): number {
   return axis < 0 ? axis + rank : axis;
 }
 
-function checkRowsAliasing(
-  x: TensorLike, weight: TensorLike | undefined, bias: TensorLike | undefined, residual: TensorLike | undefined,
-  sumOut: TensorLike | undefined, out: TensorLike | undefined, mean: TensorLike | undefined,
-  invStd: TensorLike | undefined,
-): void {
-  const outputs = [['out', out], ['sumOut', sumOut], ['mean', mean], ['invStd', invStd]] as const;
-  for (let i = 0; i < outputs.length; i++) {
-    const [name, o] = outputs[i];
-    const sumOrOut = i < 2;
-    checkTensorOverlap(name, o, 'x', x, sumOrOut);
-    checkTensorOverlap(name, o, 'residual', residual, sumOrOut);
-    checkTensorOverlap(name, o, 'weight', weight, false);
-    checkTensorOverlap(name, o, 'bias', bias, false);
-    for (let j = i + 1; j < outputs.length; j++) checkOutputsOverlap(name, o, outputs[j][0], outputs[j][1]);
-  }
+/** Options of the row ops, each read once. */
+interface RowArgs {
+  axis: unknown;
+  weight: TensorLike | undefined;
+  bias: TensorLike | undefined;
+  eps: unknown;
+  residual: TensorLike | undefined;
+  sumOut: TensorLike | undefined;
+  out: TensorLike | undefined;
+  mean: TensorLike | undefined;
+  invStd: TensorLike | undefined;
 }
 
-function normalizeRows(
-  op: string, x: TensorLike, shape: readonly number[], axis: unknown, weight: TensorLike | undefined,
-  bias: TensorLike | undefined, epsIn: unknown, residual: TensorLike | undefined, sumOut: TensorLike | undefined,
-  out: TensorLike | undefined, mean: TensorLike | undefined, invStd: TensorLike | undefined, centered: boolean,
-): Float32Array {
-  const k = getKernels();
+function normalizeRows(op: string, x: TensorLike, shapeIn: readonly number[], a: RowArgs, centered: boolean): Float32Array<ArrayBuffer> {
+  getKernels();
   const length = lengthOf('x', x);
-  checkShape('shape', shape, length, 'x', 1);
-  const first = firstAxis(shape, axis);
+  const shape = readShape('shape', shapeIn, length, 'x', 1);
+  const first = firstAxis(shape, a.axis);
   let rows = 1;
   let n = 1;
   for (let i = 0; i < shape.length; i++) {
     if (i < first) rows *= shape[i];
     else n *= shape[i];
   }
-  const eps = checkEps(epsIn);
+  const eps = checkEps(a.eps);
+  const { weight, bias, residual, sumOut, out, mean, invStd } = a;
   const groupWhy = `the product of shape[axis..] = ${n}`;
   if (weight !== undefined) checkLength('weight', weight, n, groupWhy);
   if (bias !== undefined) checkLength('bias', bias, n, groupWhy);
@@ -67,39 +68,35 @@ function normalizeRows(
   if (out !== undefined) checkLength('out', out, length, 'the length of x');
   if (mean !== undefined) checkLength('mean', mean, rows, `one value per group: ${rows}`);
   if (invStd !== undefined) checkLength('invStd', invStd, rows, `one value per group: ${rows}`);
-  if (out instanceof Tensor || sumOut !== undefined || mean !== undefined || invStd !== undefined) {
-    checkRowsAliasing(x, weight, bias, residual, sumOut, out, mean, invStd);
-  }
   const y = out ?? new Float32Array(length);
-  if (length === 0) {
-    // Empty groups have no statistics: their mean and invStd are NaN.
-    if (rows > 0) {
-      if (mean !== undefined) result(mean).fill(NaN);
-      if (invStd !== undefined) result(invStd).fill(NaN);
-    }
+  const bindings: Binding[] = [
+    { name: 'x', value: x, role: 'in', field: P_X, unit: n },
+    { name: 'out', value: y, role: 'out', field: P_Y, unit: n },
+  ];
+  if (residual !== undefined) bindings.push({ name: 'residual', value: residual, role: 'in', field: P_RESIDUAL, unit: n });
+  if (sumOut !== undefined) bindings.push({ name: 'sumOut', value: sumOut, role: 'out', field: P_SUM_OUT, unit: n });
+  if (weight !== undefined) bindings.push({ name: 'weight', value: weight, role: 'in', field: P_WEIGHT, unit: 0 });
+  if (bias !== undefined) bindings.push({ name: 'bias', value: bias, role: 'in', field: P_BIAS, unit: 0 });
+  if (mean !== undefined) bindings.push({ name: 'mean', value: mean, role: 'out', field: P_MEAN_OUT, unit: 1 });
+  if (invStd !== undefined) bindings.push({ name: 'invStd', value: invStd, role: 'out', field: P_INV_STD_OUT, unit: 1 });
+  const plan: Plan = {
+    op, kernel: 'normalizeRows', units: rows, unitLength: n, bindings, sameOk: SAME_OK,
+    scalars: [
+      { field: P_LENGTH, value: n },
+      { field: P_FLAGS, value: centered ? FLAG_CENTERED : 0 },
+      { field: P_EPS, value: eps, f64: true },
+    ],
+    unitFields: [P_UNITS],
+  };
+  if (length > 0) {
+    execute(plan);
     return result(y);
   }
-  const staged = isPlain(x) || isPlain(y) || isPlain(residual) || isPlain(sumOut);
-  const step = unitsPerPass(n, rows, staged);
-  for (let r0 = 0; r0 < rows; r0 += step) {
-    const count = Math.min(step, rows - r0);
-    const off = r0 * n;
-    const len = count * n;
-    beginStaging();
-    const xRef = mainRefs(x, y, off, len);
-    const yRef = mainOutRef();
-    const wRef = inputRef(weight);
-    const bRef = inputRef(bias);
-    const resRef = inputRef(residual, off, len);
-    const sumRef = outputRef(sumOut, off, len);
-    const meanRef = outputRef(mean, r0, count);
-    const rstdRef = outputRef(invStd, r0, count);
-    commitStaging(op);
-    k.normalizeRows(
-      ptr(xRef), ptr(yRef), count, n, ptr(wRef), ptr(bRef), eps, ptr(resRef), ptr(sumRef), ptr(meanRef),
-      ptr(rstdRef), centered,
-    );
-    finishStaging();
+  checkAliasing(plan);
+  // Empty groups have no statistics: their mean and invStd are NaN.
+  if (rows > 0) {
+    if (mean !== undefined) result(mean).fill(NaN);
+    if (invStd !== undefined) result(invStd).fill(NaN);
   }
   return result(y);
 }
@@ -109,19 +106,15 @@ function normalizeRows(
  * normalized_shape = shape.slice(axis)). With `residual`, normalizes `x + residual` (SkipLayerNorm) and
  * writes that sum to `sumOut` when given.
  */
-export function layerNorm(x: TensorLike, shape: readonly number[], options?: LayerNormOptions): Float32Array {
-  const o = optionsOf(options);
-  return normalizeRows(
-    'layerNorm', x, shape, option(o.axis, -1), o.weight, o.bias, option(o.eps, 1e-5), o.residual, o.sumOut, o.out, o.mean,
-    o.invStd, true,
-  );
+export function layerNorm(x: TensorLike, shape: readonly number[], options?: LayerNormOptions): Float32Array<ArrayBuffer> {
+  const { axis = -1, weight, bias, eps = 1e-5, residual, sumOut, out, mean, invStd } =
+    readOptions('layerNorm', options, LAYER_NORM_OPTIONS);
+  return normalizeRows('layerNorm', x, shape, { axis, weight, bias, eps, residual, sumOut, out, mean, invStd }, true);
 }
 
 /** RMS normalization over the axes `axis..rank-1`: `x / sqrt(mean(x²) + eps) * weight`. */
-export function rmsNorm(x: TensorLike, shape: readonly number[], options?: RmsNormOptions): Float32Array {
-  const o = optionsOf(options);
-  return normalizeRows(
-    'rmsNorm', x, shape, option(o.axis, -1), o.weight, undefined, option(o.eps, 1e-5), o.residual, o.sumOut, o.out,
-    undefined, undefined, false,
-  );
+export function rmsNorm(x: TensorLike, shape: readonly number[], options?: RmsNormOptions): Float32Array<ArrayBuffer> {
+  const { axis = -1, weight, eps = 1e-5, residual, sumOut, out } = readOptions('rmsNorm', options, RMS_NORM_OPTIONS);
+  const none = undefined;
+  return normalizeRows('rmsNorm', x, shape, { axis, weight, bias: none, eps, residual, sumOut, out, mean: none, invStd: none }, false);
 }

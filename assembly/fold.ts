@@ -1,0 +1,175 @@
+// The fold: a group's moments and its affine source (gamma and beta, a style's statistics, or BatchNorm's
+// running statistics) become the coefficients of the apply pass, y = (x - pivot) * a + b, per channel or
+// per group, in a coefficient set.
+//
+// Where f32 coefficients cannot carry the result (a scale beyond the f32 range, as for subnormal data
+// with eps = 0; or a pivot so large that x - pivot could overflow, as near the f32 maximum), the fold
+// marks the channel exact instead, and the apply takes it in f64: y = (x - mean) * a + b.
+
+import { RECORD_BYTES, countOf, meanOf, varianceOf, mergeMoments } from './moments';
+
+// ---- coefficient sets ----------------------------------------------------------------------------------
+// For K channels: f32 pivot[K], a[K], b[K], an i32 exact flag[K], and for exact channels f64 mean[K],
+// a[K], b[K]. Arrays are 16-byte aligned so the apply loads them as vectors.
+
+@inline function f32Bytes(K: i32): usize {
+  return ((<usize>K << 2) + 15) & ~15;
+}
+@inline function f64Bytes(K: i32): usize {
+  return ((<usize>K << 3) + 15) & ~15;
+}
+@inline export function pivots(coef: usize, K: i32): usize {
+  return coef;
+}
+@inline export function scales(coef: usize, K: i32): usize {
+  return coef + f32Bytes(K);
+}
+@inline export function shifts(coef: usize, K: i32): usize {
+  return coef + 2 * f32Bytes(K);
+}
+@inline function flags(coef: usize, K: i32): usize {
+  return coef + 3 * f32Bytes(K);
+}
+@inline function exactBase(coef: usize, K: i32): usize {
+  return coef + 4 * f32Bytes(K);
+}
+export function coefficientBytes(K: i32): usize {
+  return 4 * f32Bytes(K) + 3 * f64Bytes(K);
+}
+
+/** Whether channel c of the set is applied in f64. */
+@inline export function isExact(coef: usize, K: i32, c: i32): bool {
+  return load<i32>(flags(coef, K) + (<usize>c << 2)) != 0;
+}
+@inline export function exactMean(coef: usize, K: i32, c: i32): f64 {
+  return load<f64>(exactBase(coef, K) + (<usize>c << 3));
+}
+@inline export function exactScale(coef: usize, K: i32, c: i32): f64 {
+  return load<f64>(exactBase(coef, K) + f64Bytes(K) + (<usize>c << 3));
+}
+@inline export function exactShift(coef: usize, K: i32, c: i32): f64 {
+  return load<f64>(exactBase(coef, K) + 2 * f64Bytes(K) + (<usize>c << 3));
+}
+
+// ---- folding -------------------------------------------------------------------------------------------
+
+/**
+ * 1 / sqrt(var + eps) for a group normalized by its own statistics. A constant group with eps = 0 has
+ * var + eps = 0; every x - mean in it is exactly 0, and scale 0 makes it give exactly beta (the limit as
+ * eps -> 0) instead of 0 * Inf = NaN.
+ */
+@inline export function scaleOf(variance: f64, eps: f64): f64 {
+  const v = variance + eps;
+  return v == 0 ? 0 : 1 / Math.sqrt(v);
+}
+
+// Largest |mean| * scale for which the apply pass may skip subtracting a pivot: y = x * a + b then carries
+// terms of at most FOLD_LIMIT + |z| output units, so it loses at most ~3 bits against (x - mean) * a + b.
+const FOLD_LIMIT: f64 = 4;
+
+/**
+ * The f32 pivot the apply pass subtracts: 0 (one operation less per element) where that is accurate,
+ * else the mean rounded to f32, which makes x - pivot exact for groups far from zero. A constant group
+ * always gets its mean, so that x - pivot is exactly 0 and the output exactly beta.
+ */
+@inline function pivotFor(mean: f64, variance: f64, scale: f64): f32 {
+  if (variance > 0 && Math.abs(mean * scale) <= FOLD_LIMIT) return 0;
+  return isFinite<f64>(mean) ? <f32>mean : 0;
+}
+
+const F32_MAX: f64 = 3.4028234663852886e38;
+const F32_MIN_NORMAL: f64 = 1.1754943508222875e-38;
+// Intermediates of the f32 apply must stay below this (a margin for its three roundings).
+const F32_SAFE: f64 = 0.99 * F32_MAX;
+// With |pivot| below 2^102, x - pivot cannot round past the f32 maximum for any finite f32 x.
+const PIVOT_LIMIT: f64 = 5.070602400912918e30;
+
+// Whether f32 coefficients would lose the result: a or b outside the f32 range (or a subnormal, which
+// keeps few bits), or an intermediate of (x - pivot) * a + b that could overflow. `reach` bounds
+// |x - pivot| over the group (Infinity where nothing bounds it: the apply then needs a pivot that x - pivot
+// cannot overflow against). Non-finite a or b come from non-finite statistics, whose NaN the f32 path
+// propagates as well.
+@inline function needsExact(pivot: f32, a: f64, b: f64, reach: f64): bool {
+  if (!isFinite<f64>(a) || !isFinite<f64>(b)) return false;
+  const abs = Math.abs(a);
+  if (abs > F32_MAX || (abs != 0 && abs < F32_MIN_NORMAL) || Math.abs(b) > F32_MAX) return true;
+  if (reach == Infinity) return Math.abs(<f64>pivot) >= PIVOT_LIMIT;
+  return reach >= F32_SAFE || reach * abs + Math.abs(b) >= F32_SAFE;
+}
+
+// Stores channel c's coefficients. b is folded as beta - (mean - pivot) * a; an exact pivot skips the
+// product, so that a = Inf (BatchNorm's runningVar + eps = 0) gives IEEE's (x - mean) * Inf + beta rather
+// than NaN everywhere, as in PyTorch.
+@inline
+function store3(
+  coef: usize, K: i32, c: i32, mean: f64, pivot: f32, a: f64, beta: f64, reach: f64, guardExactPivot: bool,
+): bool {
+  const off = mean - <f64>pivot;
+  const b = guardExactPivot && off == 0 ? beta : beta - off * a;
+  const o4 = <usize>c << 2;
+  const exact = needsExact(pivot, a, b, reach);
+  // An exact channel gets identity coefficients (x * 1 + -0 is x, -0 included) for the vector apply that
+  // passes over it in channel-last data.
+  store<f32>(pivots(coef, K) + o4, exact ? 0 : pivot);
+  store<f32>(scales(coef, K) + o4, exact ? 1 : <f32>a);
+  store<f32>(shifts(coef, K) + o4, exact ? -0.0 : <f32>b);
+  store<i32>(flags(coef, K) + o4, exact ? 1 : 0);
+  if (exact) {
+    const o8 = <usize>c << 3;
+    const e = exactBase(coef, K);
+    store<f64>(e + o8, mean);
+    store<f64>(e + f64Bytes(K) + o8, a);
+    store<f64>(e + 2 * f64Bytes(K) + o8, beta);
+  }
+  return exact;
+}
+
+/**
+ * Channel c of the set from the moments record m of its group (normalized by its own statistics) and
+ * gamma/beta. Returns whether the channel is exact.
+ */
+export function fold(m: usize, eps: f64, gamma: f64, beta: f64, coef: usize, K: i32, c: i32): bool {
+  const mean = meanOf(m);
+  const variance = varianceOf(m);
+  const scale = scaleOf(variance, eps);
+  const pivot = pivotFor(mean, variance, scale);
+  // No element lies further than sqrt(count * variance) from the mean.
+  const reach = Math.sqrt(countOf(m) * variance) + Math.abs(mean - <f64>pivot);
+  return store3(coef, K, c, mean, pivot, scale * gamma, beta, reach, false);
+}
+
+/** Channel c of the set from BatchNorm's running statistics and gamma/beta. */
+export function foldRunning(mean: f64, variance: f64, eps: f64, gamma: f64, beta: f64, coef: usize, K: i32, c: i32): bool {
+  // Running statistics are arbitrary numbers, not a group's own: plain IEEE 1/sqrt(var + eps), as PyTorch.
+  const scale = 1 / Math.sqrt(variance + eps);
+  return store3(coef, K, c, mean, pivotFor(mean, variance, scale), gamma * scale, beta, Infinity, true);
+}
+
+/**
+ * Folds G groups of C / G consecutive channels whose per-channel records are at m: each group's channels
+ * are merged (moments.ts), then every channel of it gets its gamma/beta. Returns whether any pivot is
+ * nonzero (the apply must subtract them); `merged` is one record of scratch.
+ */
+export function foldGroups(
+  m: usize, C: i32, G: i32, w: usize, bias: usize, eps: f64, coef: usize, merged: usize,
+): bool {
+  const cpg = C / G;
+  let shifted = false;
+  for (let g = 0; g < G; g++) {
+    const c0 = g * cpg;
+    mergeMoments(m + <usize>c0 * RECORD_BYTES, cpg, merged);
+    for (let c = c0; c < c0 + cpg; c++) {
+      fold(merged, eps, gammaAt(w, c), betaAt(bias, c), coef, C, c);
+    }
+    shifted = shifted || load<f32>(pivots(coef, C) + (<usize>c0 << 2)) != 0;
+  }
+  return shifted;
+}
+
+@inline export function gammaAt(w: usize, c: i32): f64 {
+  return w != 0 ? <f64>load<f32>(w + (<usize>c << 2)) : 1;
+}
+
+@inline export function betaAt(b: usize, c: i32): f64 {
+  return b != 0 ? <f64>load<f32>(b + (<usize>c << 2)) : 0;
+}

@@ -1,0 +1,162 @@
+// Reading and checking op arguments. Every argument is read once, here, into plain values that are then
+// validated and used; a getter or Proxy that answers differently on a second read cannot change what the
+// kernels see. Everything here runs before any memory is written, so a NormkitError leaves wasm memory and
+// the caller's arrays untouched.
+
+import { NormkitError, describe } from './errors.js';
+import { Tensor } from './memory.js';
+
+const EMPTY_OPTIONS = Object.freeze({});
+
+// The normkit spelling of option names users bring from PyTorch and ONNX.
+const SPELLINGS: Readonly<Record<string, string>> = {
+  gamma: 'weight',
+  scale: 'weight',
+  beta: 'bias',
+  B: 'bias',
+  epsilon: 'eps',
+  normalized_shape: 'axis (normalize over axis..rank-1; normalized_shape of length k is axis: -k)',
+  running_mean: 'runningMean',
+  input_mean: 'runningMean',
+  running_var: 'runningVar',
+  input_var: 'runningVar',
+  training_mode: 'training',
+  num_groups: 'numGroups (the third argument of groupNorm)',
+  data_format: "layout ('NCHW' or 'NHWC')",
+  channels_last: "layout: 'NHWC'",
+  skip: 'residual',
+  unbiased: 'unbiasedRunningVar',
+};
+
+// Every option some op takes, to tell a misplaced option from an unknown one.
+const ALL_OPTIONS = new Set([
+  'axis', 'weight', 'bias', 'eps', 'residual', 'sumOut', 'out', 'mean', 'invStd', 'layout', 'runningMean',
+  'runningVar', 'training', 'momentum', 'unbiasedRunningVar',
+]);
+
+function unknownOption(op: string, key: string, allowed: ReadonlySet<string>): NormkitError {
+  const takes = `${op} takes: ${[...allowed].join(', ')}`;
+  const spelling = Object.hasOwn(SPELLINGS, key) ? SPELLINGS[key] : undefined;
+  let why: string;
+  if (spelling !== undefined) why = `normkit spells it ${spelling}`;
+  else if (ALL_OPTIONS.has(key)) why = `it is an option of other normkit ops, not of ${op}`;
+  else why = 'it is not a normkit option';
+  return new NormkitError('UNKNOWN_OPTION', `options.${key}: ${op} does not take this option (${why}; ${takes})`);
+}
+
+/**
+ * The options object, or an empty one; anything else is refused, and so is any key the op does not take
+ * (an unnoticed misspelling would silently drop a weight or a bias).
+ */
+export function readOptions<T extends object>(op: string, options: T | undefined, allowed: ReadonlySet<string>): T {
+  if (options === undefined) return EMPTY_OPTIONS as T;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new NormkitError('INVALID_OPTION', `options: expected an object or undefined, got ${describe(options)}`);
+  }
+  const keys = Object.keys(options);
+  for (let i = 0; i < keys.length; i++) {
+    if (!allowed.has(keys[i])) throw unknownOption(op, keys[i], allowed);
+  }
+  return options;
+}
+
+/** Length of a tensor argument, refusing what is not a Float32Array or a live Tensor. */
+export function lengthOf(name: string, a: unknown): number {
+  if (a instanceof Float32Array) return a.length;
+  if (a instanceof Tensor) {
+    if (a.freed) throw new NormkitError('TENSOR_FREED', `${name}: this Tensor was freed and cannot be used`);
+    return a.length;
+  }
+  throw new NormkitError('INVALID_TENSOR', `${name}: expected a Float32Array or a normkit Tensor, got ${describe(a)}`);
+}
+
+/** Like lengthOf, and the length must be `expected`; `why` says where the expectation comes from. */
+export function checkLength(name: string, a: unknown, expected: number, why: string): void {
+  const n = lengthOf(name, a);
+  if (n !== expected) {
+    throw new NormkitError('LENGTH_MISMATCH', `${name}: expected length ${expected} (${why}), got length ${n}`);
+  }
+}
+
+/**
+ * Copies `shape` into a plain array (each entry read once) and validates the copy against a tensor of
+ * `length` elements.
+ */
+export function readShape(
+  name: string, shape: unknown, length: number, tensorName: string, minRank: number,
+): number[] {
+  if (!Array.isArray(shape)) {
+    throw new NormkitError('INVALID_SHAPE', `${name}: expected an array of non-negative integers, got ${describe(shape)}`);
+  }
+  const rank = shape.length;
+  const dims = new Array<number>(rank);
+  for (let i = 0; i < rank; i++) dims[i] = shape[i];
+  let product = 1;
+  for (let i = 0; i < rank; i++) {
+    const d = dims[i];
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
+      throw new NormkitError(
+        'INVALID_SHAPE',
+        `${name}[${i}]: expected a non-negative integer dimension, got ${describe(d)} in ${describe(dims)}`,
+      );
+    }
+    product *= d;
+  }
+  if (rank < minRank) {
+    throw new NormkitError(
+      'RANK_TOO_LOW',
+      `${name}: expected at least ${minRank} dimension${minRank > 1 ? 's' : ''}, got ${describe(dims)}`,
+    );
+  }
+  if (product !== length) {
+    throw new NormkitError(
+      'LENGTH_MISMATCH',
+      `${tensorName}: shape ${describe(dims)} has ${product} elements, but ${tensorName} has length ${length}`,
+    );
+  }
+  return dims;
+}
+
+export function checkEps(eps: unknown): number {
+  if (typeof eps !== 'number' || !Number.isFinite(eps) || eps < 0) {
+    throw new NormkitError('INVALID_EPS', `eps: expected a finite number >= 0, got ${describe(eps)}`);
+  }
+  return eps;
+}
+
+export function checkLayout(layout: unknown): boolean {
+  if (layout === 'NCHW') return false;
+  if (layout === 'NHWC') return true;
+  throw new NormkitError('INVALID_LAYOUT', `layout: expected 'NCHW' or 'NHWC', got ${describe(layout)}`);
+}
+
+export function checkBoolean(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') {
+    throw new NormkitError('INVALID_OPTION', `${name}: expected true or false, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** [N, C, HW] of a channel tensor; 2-D [N, C] is the same in both layouts. */
+export function channelDims(shape: readonly number[], channelsLast: boolean): [number, number, number] {
+  const rank = shape.length;
+  const C = channelsLast ? shape[rank - 1] : shape[1];
+  let HW = 1;
+  for (let i = channelsLast ? 1 : 2; i < (channelsLast ? rank - 1 : rank); i++) HW *= shape[i];
+  return [shape[0], C, HW];
+}
+
+/**
+ * Refuses, before anything is staged, a channel count whose kernel workspace (about 72 bytes per channel
+ * and 16 per AdaIN style plane, sized in u32 by the kernel) could not fit in wasm32 memory or would wrap.
+ */
+export function checkWorkspace(what: string, C: number, styleGroups: number): void {
+  const bytes = 80 * C + 16 * styleGroups + 4096;
+  if (bytes > 2 ** 32) {
+    throw new NormkitError(
+      'TOO_LARGE',
+      `${what}: ${C} channels need about ${bytes} bytes of kernel workspace, over the wasm32 limit of 4294967296 bytes (4 GiB)`,
+    );
+  }
+}
+
