@@ -119,8 +119,10 @@ function argsFor(c: Case, s: number, pattern: Pattern, styleScale: number): Reco
       case 'runningVar':
         a.runningVar = Float32Array.from({ length: spec.length }, () => {
           if (spec.role !== 'in') return rng.uniform(0.5, 2);
+          // A variance of s² does not fit float32 above ~1e19, and underflows to 0 below ~1e-23: there it is a
+          // small subnormal (runningVar + eps = 0 is the README's IEEE edge case, tested in edge-cases.test.ts).
           const v = Math.fround(s * s * rng.uniform(0.5, 2));
-          return Number.isFinite(v) ? v : rng.uniform(1, 4); // a variance of s² does not fit float32 above ~1e19
+          return !Number.isFinite(v) ? rng.uniform(1, 4) : v === 0 ? Math.fround(1e-44 * rng.uniform(0.5, 2)) : v;
         });
         break;
       case 'mean':
