@@ -6,9 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as normkit from '../src/index.js';
 import { compare, describeComparison, ErrorTracker } from './support/compare.js';
-import {
-  argValue, cloneCall, ENTRIES, presentArgs, type ArgSpec, type NormkitLike, type OpEntry,
-} from './support/registry.js';
+import { cloneCall, comparedOutputs, ENTRIES, type NormkitLike, type OpEntry } from './support/registry.js';
 import { makeRng, type Rng } from './support/rng.js';
 
 const SEED = 0x5eed_2024;
@@ -25,14 +23,6 @@ interface Scenario {
 }
 
 /**
- * Statistics outputs (mean, invStd, running stats) are in data units; the criterion is meant for O(1)
- * quantities, so compare them in units of the data's spread (e.g. mean / scale, invStd * scale).
- */
-const inUnits = (a: ArrayLike<number>, factor: number) => Float64Array.from(a, (v) => v * factor);
-const unitFactor = (spec: ArgSpec, scale: number) =>
-  spec.units === 'data' ? 1 / scale : spec.units === 'inverse' ? scale : spec.units === 'squared' ? 1 / (scale * scale) : 1;
-
-/**
  * A random call of the registry's generator (odd extents, ranks 2-5, both layouts, every axis, optional
  * affine, residual/sumOut, mean/invStd, running statistics in both conventions, group counts, style batch N
  * and 1, offsets and scales over several magnitudes). Compared: y, every output the call writes, and the
@@ -46,9 +36,7 @@ function scenario(e: OpEntry, rng: Rng, maxSize: number): Scenario {
     call(impl) {
       const c = cloneCall(g.call);
       const returned = impl === 'normkit' ? e.run(nk, c) : e.reference(c);
-      const compared = presentArgs(e.id, c).filter((a) => (a.role !== 'in' && a.name !== 'out') || a.units !== undefined);
-      const outputs = [returned, ...compared.map((a) => inUnits(argValue(c, a.name) as Float32Array, unitFactor(a, g.scale)))];
-      return { outputs, returned, out: c.options.out };
+      return { outputs: comparedOutputs(e.id, c, returned, g.scale), returned, out: c.options.out };
     },
   };
 }

@@ -14,6 +14,7 @@
 import type { NormkitModule } from '../browser/op-hashes.js';
 import { filled, hashArrays } from '../support/hashing.js';
 import { REGISTRY, type Call, type NormkitLike, type OpId } from '../support/registry.js';
+import { TILE_CHANNELS, TILE_GROUP_LENGTHS } from '../support/tensors.js';
 
 export type OpName = 'layerNorm' | 'rmsNorm' | 'batchNorm' | 'instanceNorm' | 'groupNorm' | 'adaIN';
 export type Layout = 'NCHW' | 'NHWC';
@@ -344,12 +345,9 @@ export async function hashCase(nk: NormkitModule, c: CorpusCase, mode: Mode): Pr
 // The cases.
 
 /** Group lengths around the kernels' tile and block boundaries (4, 16, ROW_BLOCK 256, BLOCK 1024). */
-export const GROUP_LENGTHS: readonly number[] = [
-  ...Array.from({ length: 33 }, (_, i) => i + 1),
-  63, 64, 65, 255, 256, 257, 1023, 1024, 1025, 4095, 4096, 4097,
-];
+export const GROUP_LENGTHS: readonly number[] = TILE_GROUP_LENGTHS;
 /** Channel counts of the channel-last sweep. */
-export const CHANNELS: readonly number[] = Array.from({ length: 33 }, (_, i) => i + 1);
+export const CHANNELS: readonly number[] = TILE_CHANNELS;
 
 const smallestFactor = (C: number) => {
   for (let f = 2; f <= C; f++) if (C % f === 0) return f;

@@ -718,3 +718,18 @@ export function tensorCall(
 export function outputsOf(id: OpId, c: Call, y: ArrayLike<number>): ArrayLike<number>[] {
   return [y, ...writtenArgs(id, c).map((a) => viewOf(argValue(c, a.name)))];
 }
+
+/** The factor that puts an argument in units of the data's spread `scale` (see ArgSpec.units). */
+export const unitFactor = (spec: ArgSpec, scale: number): number =>
+  spec.units === 'data' ? 1 / scale : spec.units === 'inverse' ? scale : spec.units === 'squared' ? 1 / (scale * scale) : 1;
+
+/**
+ * What the tests compare of a call against the reference: y, every output it writes, and the statistics it
+ * only reads (inference's running statistics must come back unchanged); statistics in units of the data's
+ * spread `scale`, since the suite criterion is meant for O(1) quantities (mean / scale, invStd * scale).
+ */
+export function comparedOutputs(id: OpId, c: Call, y: ArrayLike<number>, scale: number): ArrayLike<number>[] {
+  const compared = presentArgs(id, c).filter((a) => (a.role !== 'in' && a.name !== 'out') || a.units !== undefined);
+  return [y, ...compared.map((a) => Float64Array.from(viewOf(argValue(c, a.name)), (v) => v * unitFactor(a, scale)))];
+}
+

@@ -17,6 +17,17 @@ export function randu(rng: Rng, length: number, lo: number, hi: number): Float32
   return a;
 }
 
+/**
+ * Group lengths around the kernels' tile and block boundaries (SIMD 4, 16 lanes of accumulators, ROW_BLOCK
+ * 256, BLOCK 1024, 4096), for the size sweep and the output-hash corpus.
+ */
+export const TILE_GROUP_LENGTHS: readonly number[] = [
+  ...Array.from({ length: 33 }, (_, i) => i + 1),
+  63, 64, 65, 255, 256, 257, 1023, 1024, 1025, 4095, 4096, 4097,
+];
+/** Channel counts of the channel-last sweeps: 1 to 33 (around 4, 16 and 32). */
+export const TILE_CHANNELS: readonly number[] = Array.from({ length: 33 }, (_, i) => i + 1);
+
 /** Odd and awkward extents (not multiples of 4 or 16) mixed with round ones. */
 export const SMALL_DIMS = [1, 2, 3, 4, 5, 7, 8, 9, 13, 15, 16, 17, 31, 33] as const;
 export const LARGE_DIMS = [63, 64, 65, 127, 257, 769, 1023, 1025, 4099] as const;
