@@ -324,3 +324,112 @@ describe('the issue\'s reproduction, on every op: a shape element read as 3, the
     expect(problems, problems.join('\n')).toEqual([]);
   });
 });
+
+// Getters with side effects, read at any point of the call: a nested normkit call (which reuses the scratch
+// block), freeing a Tensor argument and handing its memory to a new Tensor, growing wasm memory under a plain
+// view of it. The call must still give the result of its first-read values, or throw a NormkitError; it must
+// never write into the Tensor that took over freed memory.
+describe('option getters with side effects', () => {
+  const nested = { x: Float32Array.from({ length: 64 * 1031 }, (_, i) => Math.sin(i)), shape: [64, 1031] };
+  const nestedCall = () => normkit.layerNorm(nested.x, nested.shape, { residual: nested.x, sumOut: new Float32Array(nested.x.length) });
+
+  it.each(CASES.map((c) => [c.name, c] as const))('%s: every option\'s getter makes a nested normkit call on each read', (_n, c) => {
+    const problems: string[] = [];
+    for (const key of OPTION_KEYS[c.op]) {
+      problems.push(...tamper(c, `${key} getter with a nested call`, (argv) => {
+        const options = { ...(argv.at(-1) as Record<string, unknown>) };
+        const value = options[key];
+        Object.defineProperty(options, key, { get: () => (nestedCall(), value), enumerable: true, configurable: true });
+        argv[argv.length - 1] = options;
+      }));
+    }
+    expect(problems, problems.join('\n')).toEqual([]);
+  });
+
+  it.each(CASES.map((c) => [c.name, c] as const))('%s: a getter frees the x or out Tensor and a new Tensor takes its memory', (_n, c) => {
+    const problems: string[] = [];
+    for (const key of OPTION_KEYS[c.op]) {
+      for (const victimOf of ['x', 'out'] as const) {
+        const w = world(c, true);
+        let taker: Tensor | undefined;
+        try {
+          const { name, argv } = argvOf(c, w.args);
+          const options = { ...(argv.at(-1) as Record<string, unknown>) };
+          const value = options[key];
+          const freed = w.args[victimOf] as Tensor;
+          const length = freed.length;
+          Object.defineProperty(options, key, {
+            get: () => {
+              if (!taker) {
+                freed.free();
+                taker = tensor(Float32Array.from({ length }, (_, i) => 1000 + i));
+              }
+              return value;
+            },
+            enumerable: true, configurable: true,
+          });
+          argv[argv.length - 1] = options;
+          const clean = expectedOutputs(c, w);
+          const label = `${key} getter frees ${victimOf}`;
+          const r = attempt(() => (normkit as unknown as Record<string, (...a: unknown[]) => unknown>)[name](...argv));
+          if (!r.ok && !(r.error instanceof NormkitError)) problems.push(`${label}: threw ${describeError(r.error)}, not a NormkitError`);
+          if (taker && Array.from(taker.array).some((v, i) => v !== 1000 + i)) problems.push(`${label}: wrote into the Tensor that took over the freed memory`);
+          if (r.ok && victimOf === 'x' && w.args.out instanceof normkit.Tensor && !w.args.out.freed) {
+            const d = diffBits(w.args.out.array, clean.outputs.out);
+            if (d.count) problems.push(`${label}: returned, with ${d.count} elements of out unlike the first-read values`);
+          }
+          if (w.victim.changed()) problems.push(`${label}: ${w.victim.changed()} elements of a victim Tensor were overwritten`);
+        } finally {
+          taker?.free();
+          w.free();
+        }
+      }
+    }
+    expect(problems, problems.join('\n')).toEqual([]);
+  });
+
+  // Every growth adds at least half the memory, and memory never shrinks: one growth per op (its out getter).
+  const firstOfEachOp = CASES.filter((c, i) => CASES.findIndex((d) => d.op === c.op) === i);
+  it.each(firstOfEachOp.map((c) => [c.name, c] as const))('%s: the out getter grows wasm memory while x and out are plain views of it', (_n, c) => {
+    const problems: string[] = [];
+    for (const key of ['out']) {
+      const w = world(c, true);
+      let big: Tensor | undefined;
+      try {
+        const tx = w.args.x as Tensor, tout = w.args.out as Tensor;
+        const { name, argv } = argvOf(c, { ...w.args, x: tx.array, out: tout.array });
+        const options = { ...(argv.at(-1) as Record<string, unknown>) };
+        const value = options[key];
+        Object.defineProperty(options, key, {
+          get: () => {
+            if (!big) {
+              const { memoryBytes, allocatedBytes } = normkit.memoryStats();
+              big = tensor((memoryBytes - allocatedBytes) / 4 + 16); // more than is free: memory must grow
+            }
+            return value;
+          },
+          enumerable: true, configurable: true,
+        });
+        argv[argv.length - 1] = options;
+        const clean = expectedOutputs(c, w);
+        const label = `${key} getter grows memory`;
+        const xView = argv[0] as Float32Array;
+        const r = attempt(() => (normkit as unknown as Record<string, (...a: unknown[]) => unknown>)[name](...argv));
+        if (!big || xView.length !== 0) problems.push(`${label}: test setup: the getter was not read or memory did not grow`);
+        if (!r.ok && !(r.error instanceof NormkitError)) problems.push(`${label}: threw ${describeError(r.error)}, not a NormkitError`);
+        if (r.ok) {
+          const d = diffBits(tout.array, clean.outputs.out);
+          if (d.count) problems.push(`${label}: returned, with ${d.count} elements of out unlike the first-read values`);
+        } else {
+          const d = diffBits(tout.array, w.initial.out);
+          if (d.count) problems.push(`${label}: threw ${describeError(r.error)} after writing ${d.count} elements of out`);
+        }
+        if (w.victim.changed()) problems.push(`${label}: ${w.victim.changed()} elements of a victim Tensor were overwritten`);
+      } finally {
+        big?.free();
+        w.free();
+      }
+    }
+    expect(problems, problems.join('\n')).toEqual([]);
+  });
+});
