@@ -12,7 +12,7 @@ import {
 import { groupMoments, columnMoments } from './stats';
 import { RECORD_BYTES, meanOf, varianceOf } from './moments';
 import {
-  fold, foldRunning, foldGroups, coefficientBytes, isExact, pivots, scales, shifts, exactMean, exactScale,
+  fold, foldRunning, foldGroups, clearExact, coefficientBytes, FOLD_EXACT, FOLD_SHIFTED, isExact, pivots, scales, shifts, exactMean, exactScale,
   exactShift, gammaAt, betaAt,
 } from './fold';
 import { applyRuns, applyColumns, exactRuns } from './apply';
@@ -41,12 +41,13 @@ export function workspaceBytes(C: i32, styleGroups: i32): usize {
 
 // ---- the two apply shapes ------------------------------------------------------------------------------
 
-// Channel c's planes (`runs` of HW elements, `stride` bytes apart) with coefficient c of the set.
+// Channel c's planes (`runs` of HW elements, `stride` bytes apart) with coefficient c of the set, which
+// the fold marked `exact` or not.
 @inline
 function applyPlanes(
-  src: usize, dst: usize, HW: i32, runs: i32, stride: usize, coef: usize, K: i32, c: i32, kind: i32,
+  src: usize, dst: usize, HW: i32, runs: i32, stride: usize, coef: usize, K: i32, c: i32, exact: bool, kind: i32,
 ): void {
-  if (isExact(coef, K, c)) {
+  if (exact) {
     exactRuns(src, dst, HW, runs, stride, exactMean(coef, K, c), exactScale(coef, K, c), exactShift(coef, K, c), kind);
     return;
   }
@@ -57,15 +58,18 @@ function applyPlanes(
   );
 }
 
-// Channel-last rows with the per-channel set, subtracting the pivots only when some are nonzero. The fold
-// gives exact channels identity coefficients (x * 1 + -0 = x); their exact pass writes the column before
-// the vector pass when that pass runs in place (it then keeps it), and after it otherwise.
+// Channel-last rows with the per-channel set, whose fold returned `bits`: the pivots are subtracted only
+// when some are nonzero. The fold gives exact channels identity coefficients (x * 1 + -0 = x); their exact
+// pass writes the column before the vector pass when that pass runs in place (it then keeps it), and after
+// it otherwise.
 @inline
-function applyRows(x: usize, y: usize, rows: i32, C: i32, coef: usize, shifted: bool, kind: i32): void {
+function applyRows(x: usize, y: usize, rows: i32, C: i32, coef: usize, bits: i32, kind: i32): void {
+  const exact = (bits & FOLD_EXACT) != 0;
   const inPlace = x == y;
-  if (inPlace) exactColumns(x, y, rows, C, coef, kind);
-  applyColumns(x, y, rows, C, shifted ? pivots(coef, C) : 0, scales(coef, C), shifts(coef, C), kind);
-  if (!inPlace) exactColumns(x, y, rows, C, coef, kind);
+  if (exact && inPlace) exactColumns(x, y, rows, C, coef, kind);
+  const pivot = (bits & FOLD_SHIFTED) != 0 ? pivots(coef, C) : 0;
+  applyColumns(x, y, rows, C, pivot, scales(coef, C), shifts(coef, C), kind);
+  if (exact && !inPlace) exactColumns(x, y, rows, C, coef, kind);
 }
 
 function exactColumns(x: usize, y: usize, rows: i32, C: i32, coef: usize, kind: i32): void {
@@ -77,12 +81,6 @@ function exactColumns(x: usize, y: usize, rows: i32, C: i32, coef: usize, kind: 
       kind,
     );
   }
-}
-
-// Whether any pivot of the set is nonzero.
-function anyPivot(coef: usize, C: i32): bool {
-  for (let c = 0; c < C; c++) if (load<f32>(pivots(coef, C) + (<usize>c << 2)) != 0) return true;
-  return false;
 }
 
 // ---- kernels -------------------------------------------------------------------------------------------
@@ -109,8 +107,8 @@ export function groupNorm(params: usize): void {
     for (let n = 0; n < N; n++) {
       const off = <usize>n * sampleBytes;
       columnMoments(x + off, HW, C, pivots(coef, C), accOf(work, C), records);
-      const shifted = foldGroups(records, C, G, w, b, eps, coef, records + <usize>C * RECORD_BYTES);
-      applyRows(x + off, y + off, HW, C, coef, shifted, kind);
+      const bits = foldGroups(records, C, G, w, b, eps, coef, records + <usize>C * RECORD_BYTES);
+      applyRows(x + off, y + off, HW, C, coef, bits, kind);
     }
     return;
   }
@@ -124,8 +122,8 @@ export function groupNorm(params: usize): void {
       for (let j = 0; j < cpg; j++) {
         const c = g * cpg + j;
         const off = base + <usize>j * planeBytes;
-        fold(m, eps, gammaAt(w, c), betaAt(b, c), coef, 1, 0);
-        applyPlanes(x + off, y + off, HW, 1, 0, coef, 1, 0, kind);
+        const bits = fold(m, eps, gammaAt(w, c), betaAt(b, c), coef, 1, 0);
+        applyPlanes(x + off, y + off, HW, 1, 0, coef, 1, 0, (bits & FOLD_EXACT) != 0, kind);
       }
     }
   }
@@ -147,18 +145,20 @@ export function batchNormInference(params: usize): void {
   const eps = load<f64>(params + P_EPS);
   const kind = load<i32>(params + P_EPILOGUE);
   const coef = coefOf(work);
+  let bits = 0;
+  clearExact(coef, C);
   for (let c = 0; c < C; c++) {
     const o = <usize>c << 2;
-    foldRunning(<f64>load<f32>(mean + o), <f64>load<f32>(variance + o), eps, gammaAt(w, c), betaAt(b, c), coef, C, c);
+    bits |= foldRunning(<f64>load<f32>(mean + o), <f64>load<f32>(variance + o), eps, gammaAt(w, c), betaAt(b, c), coef, C, c);
   }
   if (channelsLast || HW == 1) {
-    applyRows(x, y, N * HW, C, coef, anyPivot(coef, C), kind);
+    applyRows(x, y, N * HW, C, coef, bits, kind);
     return;
   }
   const planeBytes = <usize>HW << 2;
   for (let c = 0; c < C; c++) {
     const off = <usize>c * planeBytes;
-    applyPlanes(x + off, y + off, HW, N, <usize>C * planeBytes, coef, C, c, kind);
+    applyPlanes(x + off, y + off, HW, N, <usize>C * planeBytes, coef, C, c, isExact(coef, C, c), kind);
   }
 }
 
@@ -192,8 +192,8 @@ export function batchNormTraining(params: usize): void {
     const coef = coefOf(work);
     const records = recordsOf(work, C);
     columnMoments(x, N * HW, C, pivots(coef, C), accOf(work, C), records);
-    const shifted = foldGroups(records, C, C, w, b, eps, coef, records + <usize>C * RECORD_BYTES);
-    applyRows(x, y, N * HW, C, coef, shifted, kind);
+    const bits = foldGroups(records, C, C, w, b, eps, coef, records + <usize>C * RECORD_BYTES);
+    applyRows(x, y, N * HW, C, coef, bits, kind);
     if (runningMean != 0) {
       for (let c = 0; c < C; c++) {
         const rec = records + <usize>c * RECORD_BYTES;
@@ -210,8 +210,8 @@ export function batchNormTraining(params: usize): void {
   for (let c = 0; c < C; c++) {
     const base = <usize>c * planeBytes;
     groupMoments(x + base, HW, N, sampleBytes, true, m);
-    fold(m, eps, gammaAt(w, c), betaAt(b, c), coef, 1, 0);
-    applyPlanes(x + base, y + base, HW, N, sampleBytes, coef, 1, 0, kind);
+    const bits = fold(m, eps, gammaAt(w, c), betaAt(b, c), coef, 1, 0);
+    applyPlanes(x + base, y + base, HW, N, sampleBytes, coef, 1, 0, (bits & FOLD_EXACT) != 0, kind);
     if (runningMean != 0) {
       updateRunning(runningMean, c, momentum, meanOf(m));
       updateRunning(runningVar, c, momentum, varianceOf(m) * correction);
@@ -263,19 +263,21 @@ export function adaIN(params: usize): void {
     const off = <usize>n * sampleBytes;
     if (channelsLast) {
       columnMoments(x + off, HW, C, pivots(coef, C), accOf(work, C), records);
+      let bits = 0;
+      clearExact(coef, C);
       for (let c = 0; c < C; c++) {
         const o = style + (<usize>(sn * C + c) << 4);
-        fold(records + <usize>c * RECORD_BYTES, eps, load<f64>(o, 8), load<f64>(o), coef, C, c);
+        bits |= fold(records + <usize>c * RECORD_BYTES, eps, load<f64>(o, 8), load<f64>(o), coef, C, c);
       }
-      applyRows(x + off, y + off, HW, C, coef, anyPivot(coef, C), kind);
+      applyRows(x + off, y + off, HW, C, coef, bits, kind);
       continue;
     }
     for (let c = 0; c < C; c++) {
       const plane = off + (<usize>(c * HW) << 2);
       groupMoments(x + plane, HW, 1, 0, true, m);
       const o = style + (<usize>(sn * C + c) << 4);
-      fold(m, eps, load<f64>(o, 8), load<f64>(o), one, 1, 0);
-      applyPlanes(x + plane, y + plane, HW, 1, 0, one, 1, 0, kind);
+      const bits = fold(m, eps, load<f64>(o, 8), load<f64>(o), one, 1, 0);
+      applyPlanes(x + plane, y + plane, HW, 1, 0, one, 1, 0, (bits & FOLD_EXACT) != 0, kind);
     }
   }
 }

@@ -37,7 +37,12 @@ export function coefficientBytes(K: i32): usize {
   return 4 * f32Bytes(K) + 3 * f64Bytes(K);
 }
 
-/** Whether channel c of the set is applied in f64. */
+/** Clears the exact flags of a set before its channels are folded (a fold only sets them). */
+export function clearExact(coef: usize, K: i32): void {
+  memory.fill(flags(coef, K), 0, <usize>K << 2);
+}
+
+/** Whether channel c of the set is applied in f64 (after clearExact and the fold). */
 @inline export function isExact(coef: usize, K: i32, c: i32): bool {
   return load<i32>(flags(coef, K) + (<usize>c << 2)) != 0;
 }
@@ -52,6 +57,10 @@ export function coefficientBytes(K: i32): usize {
 }
 
 // ---- folding -------------------------------------------------------------------------------------------
+
+/** What a fold returns: bits of these, OR-ed over a set by its callers. */
+export const FOLD_EXACT: i32 = 1; // the channel is applied in f64
+export const FOLD_SHIFTED: i32 = 2; // the channel's f32 pivot is nonzero: the vector apply must subtract it
 
 /**
  * 1 / sqrt(var + eps) for a group normalized by its own statistics. A constant group with eps = 0 has
@@ -90,11 +99,15 @@ const PIVOT_LIMIT: f64 = 5.070602400912918e30;
 // cannot overflow against). Non-finite a or b come from non-finite statistics, whose NaN the f32 path
 // propagates as well.
 @inline function needsExact(pivot: f32, a: f64, b: f64, reach: f64): bool {
-  if (!isFinite<f64>(a) || !isFinite<f64>(b)) return false;
+  // Branch-free: this runs once per channel, beside a division and a square root.
   const abs = Math.abs(a);
-  if (abs > F32_MAX || (abs != 0 && abs < F32_MIN_NORMAL) || Math.abs(b) > F32_MAX) return true;
-  if (reach == Infinity) return Math.abs(<f64>pivot) >= PIVOT_LIMIT;
-  return reach >= F32_SAFE || reach * abs + Math.abs(b) >= F32_SAFE;
+  const absB = Math.abs(b);
+  const finite = <i32>(a - a == 0) & <i32>(b - b == 0);
+  const range = <i32>(abs > F32_MAX) | (<i32>(abs != 0) & <i32>(abs < F32_MIN_NORMAL)) | <i32>(absB > F32_MAX);
+  const overflow = reach == Infinity
+    ? <i32>(Math.abs(<f64>pivot) >= PIVOT_LIMIT)
+    : <i32>(reach >= F32_SAFE) | <i32>(reach * abs + absB >= F32_SAFE);
+  return (finite & (range | overflow)) != 0;
 }
 
 // Stores channel c's coefficients. b is folded as beta - (mean - pivot) * a; an exact pivot skips the
@@ -103,32 +116,48 @@ const PIVOT_LIMIT: f64 = 5.070602400912918e30;
 @inline
 function store3(
   coef: usize, K: i32, c: i32, mean: f64, pivot: f32, a: f64, beta: f64, reach: f64, guardExactPivot: bool,
-): bool {
+): i32 {
   const off = mean - <f64>pivot;
   const b = guardExactPivot && off == 0 ? beta : beta - off * a;
   const o4 = <usize>c << 2;
-  const exact = needsExact(pivot, a, b, reach);
-  // An exact channel gets identity coefficients (x * 1 + -0 is x, -0 included) for the vector apply that
-  // passes over it in channel-last data.
-  store<f32>(pivots(coef, K) + o4, exact ? 0 : pivot);
-  store<f32>(scales(coef, K) + o4, exact ? 1 : <f32>a);
-  store<f32>(shifts(coef, K) + o4, exact ? -0.0 : <f32>b);
-  store<i32>(flags(coef, K) + o4, exact ? 1 : 0);
+  const a32 = <f32>a;
+  const b32 = <f32>b;
+  let exact: bool;
+  if (reach == Infinity) {
+    // Running statistics, once per channel per call: told from the f32 exponents alone (a normal, b
+    // finite, |pivot| below 2^102), which is cheaper than the f64 tests and as good.
+    const ea = (reinterpret<u32>(a32) >> 23) & 0xff;
+    const eb = (reinterpret<u32>(b32) >> 23) & 0xff;
+    const ep = (reinterpret<u32>(pivot) >> 23) & 0xff;
+    exact = (ea - 1 >= 0xfe || eb == 0xff || ep >= 127 + 102) && needsExact(pivot, a, b, reach);
+  } else {
+    exact = needsExact(pivot, a, b, reach);
+  }
+  store<f32>(pivots(coef, K) + o4, pivot);
+  store<f32>(scales(coef, K) + o4, a32);
+  store<f32>(shifts(coef, K) + o4, b32);
   if (exact) {
+    store<i32>(flags(coef, K) + o4, 1);
+    // Identity coefficients (x * 1 + -0 is x, -0 included) for the vector apply that passes over an exact
+    // channel in channel-last data.
+    store<f32>(pivots(coef, K) + o4, 0);
+    store<f32>(scales(coef, K) + o4, 1);
+    store<f32>(shifts(coef, K) + o4, -0.0);
     const o8 = <usize>c << 3;
     const e = exactBase(coef, K);
     store<f64>(e + o8, mean);
     store<f64>(e + f64Bytes(K) + o8, a);
     store<f64>(e + 2 * f64Bytes(K) + o8, beta);
+    return FOLD_EXACT;
   }
-  return exact;
+  return pivot != 0 ? FOLD_SHIFTED : 0;
 }
 
 /**
  * Channel c of the set from the moments record m of its group (normalized by its own statistics) and
- * gamma/beta. Returns whether the channel is exact.
+ * gamma/beta. Returns FOLD_ bits.
  */
-export function fold(m: usize, eps: f64, gamma: f64, beta: f64, coef: usize, K: i32, c: i32): bool {
+export function fold(m: usize, eps: f64, gamma: f64, beta: f64, coef: usize, K: i32, c: i32): i32 {
   const mean = meanOf(m);
   const variance = varianceOf(m);
   const scale = scaleOf(variance, eps);
@@ -139,7 +168,7 @@ export function fold(m: usize, eps: f64, gamma: f64, beta: f64, coef: usize, K: 
 }
 
 /** Channel c of the set from BatchNorm's running statistics and gamma/beta. */
-export function foldRunning(mean: f64, variance: f64, eps: f64, gamma: f64, beta: f64, coef: usize, K: i32, c: i32): bool {
+@inline export function foldRunning(mean: f64, variance: f64, eps: f64, gamma: f64, beta: f64, coef: usize, K: i32, c: i32): i32 {
   // Running statistics are arbitrary numbers, not a group's own: plain IEEE 1/sqrt(var + eps), as PyTorch.
   const scale = 1 / Math.sqrt(variance + eps);
   return store3(coef, K, c, mean, pivotFor(mean, variance, scale), gamma * scale, beta, Infinity, true);
@@ -147,23 +176,21 @@ export function foldRunning(mean: f64, variance: f64, eps: f64, gamma: f64, beta
 
 /**
  * Folds G groups of C / G consecutive channels whose per-channel records are at m: each group's channels
- * are merged (moments.ts), then every channel of it gets its gamma/beta. Returns whether any pivot is
- * nonzero (the apply must subtract them); `merged` is one record of scratch.
+ * are merged (moments.ts), then every channel of it gets its gamma/beta. Returns the FOLD_ bits of all
+ * channels; `merged` is one record of scratch.
  */
 export function foldGroups(
   m: usize, C: i32, G: i32, w: usize, bias: usize, eps: f64, coef: usize, merged: usize,
-): bool {
+): i32 {
   const cpg = C / G;
-  let shifted = false;
+  let bits = 0;
+  clearExact(coef, C);
   for (let g = 0; g < G; g++) {
     const c0 = g * cpg;
     mergeMoments(m + <usize>c0 * RECORD_BYTES, cpg, merged);
-    for (let c = c0; c < c0 + cpg; c++) {
-      fold(merged, eps, gammaAt(w, c), betaAt(bias, c), coef, C, c);
-    }
-    shifted = shifted || load<f32>(pivots(coef, C) + (<usize>c0 << 2)) != 0;
+    for (let c = c0; c < c0 + cpg; c++) bits |= fold(merged, eps, gammaAt(w, c), betaAt(bias, c), coef, C, c);
   }
-  return shifted;
+  return bits;
 }
 
 @inline export function gammaAt(w: usize, c: i32): f64 {

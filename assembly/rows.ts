@@ -7,7 +7,7 @@ import {
 } from './abi';
 import { groupMoments } from './stats';
 import { RECORD_BYTES, meanOf, varianceOf } from './moments';
-import { fold, isExact, pivots, scales, shifts, exactMean, exactScale } from './fold';
+import { fold, FOLD_EXACT, pivots, scales, shifts, exactMean, exactScale } from './fold';
 import { applyAffineRow, addInto, exactRow } from './apply';
 
 /**
@@ -46,7 +46,7 @@ export function normalizeRows(params: usize): void {
     if (meanOut != 0) store<f32>(meanOut + (<usize>r << 2), <f32>meanOf(m));
     if (rstdOut != 0) store<f32>(rstdOut + (<usize>r << 2), <f32>(1 / Math.sqrt(variance + eps)));
     // The row's scale and shift; the per-position weight and bias follow in the apply.
-    if (fold(m, eps, 1, 0, coef, 1, 0)) {
+    if ((fold(m, eps, 1, 0, coef, 1, 0) & FOLD_EXACT) != 0) {
       exactRow(src, dst, n, exactMean(coef, 1, 0), exactScale(coef, 1, 0), w, b, kind);
     } else {
       applyAffineRow(src, dst, n, load<f32>(pivots(coef, 1)), load<f32>(scales(coef, 1)), load<f32>(shifts(coef, 1)), w, b, kind);

@@ -4,11 +4,11 @@
 import { NormkitError } from './errors.js';
 import { P_WORK, PARAM_BLOCK_BYTES } from './generated/abi.js';
 import {
-  Tensor, beginStaging, commitStaging, finishStaging, pointerOf, slotPtr, stage, writeF64, writeI32,
+  Tensor, beginStaging, clearBytes, commitStaging, finishStaging, pointerOf, slotPtr, stage, writeF64, writeI32,
 } from './memory.js';
 import { checkAliasing, needsSnapshot } from './aliasing.js';
 import { getKernels } from './wasm.js';
-import type { Plan } from './plan.js';
+import type { Binding, Plan } from './plan.js';
 import type { TensorLike } from './types.js';
 
 // 128 Ki floats: 512 KiB for x (computed in place), with a residual and sumOut 1.5 MiB, under the L2 size
@@ -38,86 +38,90 @@ function internal(plan: Plan, what: string): NormkitError {
   return new NormkitError('KERNEL_FAULT', `${plan.op}: internal error, ${what}; nothing was written (please report)`);
 }
 
-// Per-binding state of the pass being staged; reused across calls.
-const values: TensorLike[] = [];
+// Staging slot of each binding in the pass being staged (-1: not staged); reused across calls.
 const slots: number[] = [];
+
+/**
+ * The plan's bindings, with every input that an earlier pass's output would overwrite replaced by a copy
+ * (for calls that run in several passes).
+ */
+function withSnapshots(plan: Plan): readonly Binding[] {
+  let bindings = plan.bindings;
+  for (let i = 0; i < bindings.length; i++) {
+    if (!needsSnapshot(plan, i)) continue;
+    if (bindings === plan.bindings) bindings = bindings.slice();
+    const v = bindings[i].value;
+    (bindings as Binding[])[i] = { ...bindings[i], value: (v instanceof Tensor ? v.array : v).slice() };
+  }
+  return bindings;
+}
 
 /** Runs `plan`: validates its aliasing, then stages, calls the kernel and copies out, pass by pass. */
 export function execute(plan: Plan): void {
   const k = getKernels();
-  const { bindings, units } = plan;
+  const { units } = plan;
   // The one check that every kernel access stays inside the call's arrays: a sliced argument holds
   // exactly its units, and a whole one is read or written only as far as its own length.
-  for (const b of bindings) {
+  for (const b of plan.bindings) {
     if (b.unit > 0 && b.unit * units !== b.value.length) {
       throw internal(plan, `${b.name} holds ${b.value.length} elements, the plan reaches ${b.unit * units}`);
     }
   }
   checkAliasing(plan);
   const step = unitsPerPass(plan);
-  for (let i = 0; i < bindings.length; i++) {
-    const v = bindings[i].value;
-    // Over several passes, an input that an earlier pass's output overwrites is read from a copy.
-    values[i] = step < units && needsSnapshot(plan, i) ? (v instanceof Tensor ? v.array : v).slice() : v;
-  }
-  values.length = bindings.length;
+  const bindings = step < units ? withSnapshots(plan) : plan.bindings;
   const params = k.paramBlock();
   const kernel = k[plan.kernel];
   // Main input and output staged in one slot: the kernel computes in place over the staged input.
-  const x = values[0];
-  const y = values[1];
-  const shareSlot =
-    bindings.length > 1 && bindings[1].role === 'out' && bindings[0].unit === bindings[1].unit &&
+  const x = bindings[0].value;
+  const y = bindings.length > 1 ? bindings[1].value : x;
+  const shareSlot = bindings.length > 1 && bindings[1].role === 'out' && bindings[0].unit === bindings[1].unit &&
     !(x instanceof Tensor) && !(y instanceof Tensor);
-  try {
-    for (let u0 = 0; u0 < units; u0 += step) {
-      const count = Math.min(step, units - u0);
-      beginStaging();
-      let done = false;
-      try {
-        for (let i = 0; i < bindings.length; i++) {
-          const b = bindings[i];
-          const v = values[i];
-          const off = b.unit * u0;
-          const len = b.unit > 0 ? b.unit * count : v.length;
-          if (v instanceof Tensor || v.length === 0) slots[i] = -1;
-          else if (i === 1 && shareSlot) slots[i] = slots[0];
-          else if (i === 0 && shareSlot) slots[i] = stage(part(v, off, len), part(y as Float32Array, off, len), len);
-          else if (b.role === 'in') slots[i] = stage(part(v, off, len), null, len);
-          else if (b.role === 'out') slots[i] = stage(null, part(v, off, len), len);
-          else slots[i] = stage(v, v, len);
-        }
-        const work = plan.workBytes === undefined ? -1 : stage(null, null, Math.ceil((plan.workBytes(count) >>> 0) / 4));
-        commitStaging(plan.op);
-        // Every field starts at 0 (absent) so that nothing of an earlier call is read.
-        for (let f = 0; f < PARAM_BLOCK_BYTES; f += 8) writeF64(params + f, 0);
-        for (let i = 0; i < bindings.length; i++) {
-          const b = bindings[i];
-          const v = values[i];
-          const ptr = slots[i] >= 0 ? slotPtr(slots[i]) : v instanceof Tensor ? pointerOf(v) + 4 * b.unit * u0 : 0;
-          writeI32(params + b.field, ptr);
-        }
-        if (work >= 0) writeI32(params + P_WORK, slotPtr(work));
-        for (const s of plan.scalars) {
-          if (s.f64) writeF64(params + s.field, s.value);
-          else writeI32(params + s.field, s.value);
-        }
-        for (const f of plan.unitFields) writeI32(params + f, count);
-        try {
-          kernel(params);
-        } catch (e) {
-          throw new NormkitError(
-            'KERNEL_FAULT',
-            `${plan.op}: the kernel trapped (${e instanceof Error ? e.message : String(e)}); no output was copied out (please report)`,
-          );
-        }
-        done = true;
-      } finally {
-        finishStaging(done);
+  for (let u0 = 0; u0 < units; u0 += step) {
+    const count = Math.min(step, units - u0);
+    beginStaging();
+    let done = false;
+    try {
+      for (let i = 0; i < bindings.length; i++) {
+        const b = bindings[i];
+        const v = b.value;
+        const off = b.unit * u0;
+        const len = b.unit > 0 ? b.unit * count : v.length;
+        if (v instanceof Tensor || v.length === 0) slots[i] = -1;
+        else if (i === 1 && shareSlot) slots[i] = slots[0];
+        else if (i === 0 && shareSlot) slots[i] = stage(part(v, off, len), part(y as Float32Array, off, len), len);
+        else if (b.role === 'in') slots[i] = stage(part(v, off, len), null, len);
+        else if (b.role === 'out') slots[i] = stage(null, part(v, off, len), len);
+        else slots[i] = stage(v, v, len);
       }
+      const work = plan.workBytes === undefined ? -1 : stage(null, null, Math.ceil((plan.workBytes(count) >>> 0) / 4));
+      commitStaging(plan.op);
+      // Every field starts at 0 (absent) so that nothing of an earlier call is read.
+      clearBytes(params, PARAM_BLOCK_BYTES);
+      for (let i = 0; i < bindings.length; i++) {
+        const b = bindings[i];
+        const v = b.value;
+        const ptr = slots[i] >= 0 ? slotPtr(slots[i]) : v instanceof Tensor ? pointerOf(v) + 4 * b.unit * u0 : 0;
+        writeI32(params + b.field, ptr);
+      }
+      if (work >= 0) writeI32(params + P_WORK, slotPtr(work));
+      for (const s of plan.scalars) {
+        if (s.f64) writeF64(params + s.field, s.value);
+        else writeI32(params + s.field, s.value);
+      }
+      for (const f of plan.unitFields) writeI32(params + f, count);
+      try {
+        kernel(params);
+      } catch (e) {
+        throw new NormkitError(
+          'KERNEL_FAULT',
+          `${plan.op}: the kernel trapped (${e instanceof Error ? e.message : String(e)}); no output was copied out (please report)`,
+        );
+      }
+      done = true;
+    } finally {
+      finishStaging(done);
     }
-  } finally {
-    values.length = 0;
   }
 }
 

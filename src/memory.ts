@@ -144,6 +144,11 @@ export function heapBufferOf(): ArrayBuffer {
   return heapBuffer;
 }
 
+/** Zeroes `bytes` (a multiple of 8) from byte address `at` (8-aligned). */
+export function clearBytes(at: number, bytes: number): void {
+  heapF64.fill(0, at >>> 3, (at + bytes) >>> 3);
+}
+
 /** Writes an i32 at byte address `at` (4-aligned). */
 export function writeI32(at: number, value: number): void {
   heapI32[at >>> 2] = value;
