@@ -1,10 +1,12 @@
 // normkit in its three calling styles: copy mode with a preallocated `out`, copy mode returning a fresh
-// array per call, and zero-copy with every argument a Tensor living in wasm memory.
-import * as nk from '../../dist/index.js';
+// array per call, and zero-copy with every argument a Tensor living in wasm memory. With
+// NORMKIT_BASELINE=<dist folder of another build> (say a git worktree of the previous commit, built), that
+// build runs beside it as the peers baseline-copy and baseline-zc, for side-by-side before/after ratios.
+import * as current from '../../dist/index.js';
 import { SETTINGS } from '../cases.mjs';
 
 /** The op's call for the given arguments (Float32Arrays or Tensors); `out` omitted when undefined. */
-function caller(c, a) {
+function caller(nk, c, a) {
   const { eps, momentum } = SETTINGS;
   const { layout } = a;
   const affine = { weight: a.weight, bias: a.bias, eps, out: a.out };
@@ -40,7 +42,7 @@ function caller(c, a) {
 
 const TENSOR_INPUTS = ['x', 'weight', 'bias', 'residual', 'style', 'runningMean', 'runningVar'];
 
-function copyMode(withOut) {
+function copyMode(nk, withOut) {
   return (c, inp) => {
     const a = { ...inp };
     if (inp.runningMean) {
@@ -52,7 +54,7 @@ function copyMode(withOut) {
       };
     }
     if (withOut) a.out = new Float32Array(inp.x.length);
-    const call = caller(c, a);
+    const call = caller(nk, c, a);
     let y;
     return {
       run: () => {
@@ -64,7 +66,7 @@ function copyMode(withOut) {
   };
 }
 
-function zeroCopy(c, inp) {
+const zeroCopy = (nk) => (c, inp) => {
   const a = { ...inp };
   const owned = [];
   for (const key of TENSOR_INPUTS) {
@@ -77,35 +79,45 @@ function zeroCopy(c, inp) {
       a.runningVar.array.set(inp.runningVar);
     };
   }
-  const call = caller(c, a);
+  const call = caller(nk, c, a);
   return {
     run: call,
     isAsync: false,
     read: () => ({ y: a.out.array, runningMean: a.runningMean?.array, runningVar: a.runningVar?.array }),
     dispose: () => owned.forEach((t) => t.free()),
   };
-}
+};
 
 export async function create() {
-  await nk.ready();
-  return [
+  await current.ready();
+  const peers = [
     {
       id: 'normkit-copy',
       label: 'normkit copy mode: Float32Array in, preallocated `out`',
       info: {},
-      prepare: copyMode(true),
+      prepare: copyMode(current, true),
     },
     {
       id: 'normkit-alloc',
       label: 'normkit copy mode without `out`: a new Float32Array per call',
       info: {},
-      prepare: copyMode(false),
+      prepare: copyMode(current, false),
     },
     {
       id: 'normkit-zc',
       label: 'normkit zero-copy: every argument a Tensor in wasm memory, `out` a Tensor',
       info: {},
-      prepare: zeroCopy,
+      prepare: zeroCopy(current),
     },
   ];
+  const dir = process.env.NORMKIT_BASELINE;
+  if (dir) {
+    const base = await import(new URL(`file://${dir.replace(/\/$/, '')}/index.js`).href);
+    await base.ready();
+    peers.push(
+      { id: 'baseline-copy', label: `baseline build (${dir}), copy mode with \`out\``, info: {}, prepare: copyMode(base, true) },
+      { id: 'baseline-zc', label: `baseline build (${dir}), zero-copy`, info: {}, prepare: zeroCopy(base) },
+    );
+  }
+  return peers;
 }
