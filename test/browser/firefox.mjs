@@ -2,7 +2,6 @@
 // No test tool downloads a browser: install Debian's with `apt-get install -y firefox-esr`, or point
 // NORMKIT_FIREFOX at another Firefox binary (NORMKIT_FIREFOX=off pretends none is installed).
 // puppeteer-core drives it over WebDriver BiDi (test/browser/puppeteer-firefox.ts); no geckodriver.
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
@@ -21,20 +20,6 @@ export function findFirefox() {
     }
   }
   return undefined;
-}
-
-/** "Mozilla Firefox 153.8.0esr" from `firefox --version`, or undefined if it cannot be run. */
-export function firefoxVersion(executablePath) {
-  try {
-    return execFileSync(executablePath, ['--version'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-      timeout: 30_000,
-      env: { ...process.env, MOZ_CRASHREPORTER_DISABLE: '1' },
-    }).trim();
-  } catch {
-    return undefined;
-  }
 }
 
 /**
