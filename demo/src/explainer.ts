@@ -168,7 +168,7 @@ export function mountExplainer(root: HTMLElement) {
   const styleTable = document.createElement('table');
   styleTable.className = 'style-table';
   styleTable.innerHTML =
-    `<caption>style, 1 × ${C} × (${STYLE_H}·${STYLE_W})</caption>` +
+    `<caption>AdaIN style, 1 × ${C} × (${STYLE_H}·${STYLE_W}): the lit channel gives the selected cell its mean and std</caption>` +
     `<thead><tr><th scope="col">pos</th>${Array.from({ length: C }, (_, c) => `<th scope="col">c${c}</th>`).join('')}</tr></thead>` +
     `<tbody>${Array.from(
       { length: STYLE_S },

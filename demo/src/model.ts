@@ -347,7 +347,7 @@ export function compute(
     const st = rowStats(styleMem!, styleRows);
     styleMean = new Float32Array(G).map((_, k) => st.mean[k % C]);
     styleSpread = new Float32Array(G).map((_, k) => st.spread[k % C]);
-    source += ` The style's, the same way over [${C}, ${STYLE_S}] rows of the style.`;
+    source += ` The style's mean and std: the same, over [${C}, ${STYLE_S}] rows gathered from the style (one per channel).`;
   }
   return { xMem, members, mean: stats.mean, spread: stats.spread, styleMean, styleSpread, styleMem, y, contiguous, call, source };
 }
