@@ -20,4 +20,6 @@ export default defineConfig({
   server: { headers: isolation, fs: { allow: [here('..')] } },
   preview: { headers: isolation },
   build: { outDir: here('dist'), emptyOutDir: true, target: 'es2022' },
+  // The live benchmark's Web Worker imports normkit and tinybench: a module worker.
+  worker: { format: 'es' },
 });

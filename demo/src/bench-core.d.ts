@@ -15,8 +15,14 @@ export interface BenchRow {
   p99Ms: number;
   meanMs: number;
   samples: number;
-  /** Calls averaged into each tinybench sample. */
+  /** Calls averaged into each tinybench sample (chosen after warm-up). */
   callsPerSample: number;
+  /** The shortest sample timed, in ms (at least minSampleMs). */
+  minSampleMs: number;
+  /** Samples that came in short and ran extra calls to reach minSampleMs. */
+  extendedSamples: number;
+  /** Threads the op ran on (normkit has no threads yet: 1). */
+  threads: number;
   gbPerS: number;
   maxAbsDiffVsPlainJs: number;
   speedupVsPlainJs?: number;
@@ -27,10 +33,25 @@ export interface BenchOptions {
   variants?: string[];
   /** Each sample batches enough calls to last at least this long (default 1 ms). */
   minSampleMs?: number;
+  onProgress?: (p: BenchProgress) => void;
+}
+export interface BenchProgress {
+  case: string;
+  variant: string;
+  /** Index of the variant within the case, and the number of variants. */
+  index: number;
+  count: number;
+  phase: 'warm-up' | 'timing';
+  /** Fraction of the variant's timing budget spent. */
+  fraction: number;
 }
 export const BENCH_CASES: BenchCase[];
 export const VARIANTS: string[];
-export function batchSize(fn: () => unknown, now: () => number, minSampleMs?: number): number;
+export function callsPerSample(
+  fn: () => unknown,
+  now: () => number,
+  options?: { minSampleMs?: number; warmupMs?: number },
+): number;
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number;
 export function benchCase(
   Bench: typeof import('tinybench').Bench,

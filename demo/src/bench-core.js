@@ -116,32 +116,45 @@ export function maxAbsDiff(a, b) {
 }
 
 /**
- * How many calls one timing sample should batch so that it lasts at least `minSampleMs`: browsers step
+ * How many back-to-back calls one timing sample must batch to last at least `minSampleMs`. Browsers step
  * performance.now() by 5 µs even when cross-origin isolated (100 µs when not), which would quantize
- * single-call samples of a 25 µs op.
+ * single-call samples of a 25 µs op. The count is chosen after warm-up (at least `warmupMs` of calls, so
+ * that the engine has optimized the code), from a probe of at least 5 ms, with a 20 % margin.
  */
-export function batchSize(fn, now, minSampleMs = 1) {
-  fn();
+export function callsPerSample(fn, now, { minSampleMs = 1, warmupMs = 100 } = {}) {
   let calls = 0;
-  const t0 = now();
-  let t = t0;
-  while (t - t0 < 2 && calls < 100000) {
+  let t0 = now();
+  do {
+    fn();
+    calls++;
+  } while (calls < 5 || now() - t0 < warmupMs);
+  const probeMs = Math.max(5, 5 * minSampleMs);
+  calls = 0;
+  t0 = now();
+  let t;
+  do {
     fn();
     calls++;
     t = now();
-  }
+  } while (calls < 5 || t - t0 < probeMs);
   const perCall = (t - t0) / calls;
-  return Math.max(1, Math.ceil(minSampleMs / Math.max(perCall, 1e-6)));
+  return Math.max(1, Math.ceil((1.2 * minSampleMs) / Math.max(perCall, 1e-6)));
 }
 
 /**
  * Times every variant of one case with tinybench; resolves to one row per variant.
- * Each tinybench sample is the mean of `calls` back-to-back calls (tinybench's overriddenDuration and
- * overriddenIterationCost), so the reported median is a median of per-call times.
- * `options.variants` limits the variants by name; `time` and `warmupTime` are in milliseconds.
+ * Per variant: warm-up (`warmupTime` ms), then the calls per sample are chosen (callsPerSample), then
+ * tinybench times samples for `time` ms (and at least 64 samples). Each tinybench sample is the mean of
+ * its back-to-back calls (tinybench's overriddenDuration and overriddenIterationCost), so the reported
+ * median is a median of per-call times. A sample that still comes in under `minSampleMs` (the machine got
+ * faster after the probe) runs more calls until it lasts that long, and is counted in `extendedSamples`;
+ * `minSampleMs` in a row is the shortest sample actually timed.
+ * `options.variants` limits the variants by name; `time` and `warmupTime` are in milliseconds;
+ * `options.onProgress({ variant, index, count, phase, fraction })` reports progress within the case
+ * (`fraction` of the current variant's timing, at most every 100 ms).
  */
 export async function benchCase(Bench, nk, spec, options = {}) {
-  const { time = 500, warmupTime = Math.min(200, time), variants, minSampleMs = 1 } = options;
+  const { time = 500, warmupTime = Math.min(200, time), variants, minSampleMs = 1, onProgress } = options;
   await nk.ready();
   const prepared = prepareCase(nk, spec);
   try {
@@ -149,26 +162,48 @@ export async function benchCase(Bench, nk, spec, options = {}) {
     // Run each once and compare with plain JS, so a fast wrong answer cannot win.
     for (const v of prepared.variants) v.fn();
     const ref = prepared.variants[2].output();
-    const bench = new Bench({ time, warmupTime, throws: true });
-    const now = () => bench.now();
-    const calls = new Map();
-    for (const v of chosen) {
-      const k = batchSize(v.fn, now, minSampleMs);
-      calls.set(v.name, k);
+    const rows = [];
+    for (const [index, v] of chosen.entries()) {
+      const report = (phase, fraction) =>
+        onProgress?.({ case: spec.id, variant: v.name, index, count: chosen.length, phase, fraction });
+      report('warm-up', 0);
+      const bench = new Bench({ time, warmup: false, throws: true });
+      const now = () => bench.now();
+      const k = callsPerSample(v.fn, now, { minSampleMs, warmupMs: warmupTime });
       const fn = v.fn;
+      let shortest = Infinity;
+      let extended = 0;
+      let tStart = now();
+      let lastReport = tStart;
+      report('timing', 0);
       bench.add(v.name, () => {
         const t0 = now();
-        for (let i = 0; i < k; i++) fn();
-        const elapsed = now() - t0;
-        return { overriddenDuration: elapsed / k, overriddenIterationCost: elapsed };
+        let calls = 0;
+        for (; calls < k; calls++) fn();
+        let t = now();
+        if (t - t0 < minSampleMs) {
+          extended++;
+          while (t - t0 < minSampleMs) {
+            fn();
+            calls++;
+            t = now();
+          }
+        }
+        const elapsed = t - t0;
+        if (elapsed < shortest) shortest = elapsed;
+        if (t - lastReport > 100) {
+          lastReport = t;
+          report('timing', Math.min(1, (t - tStart) / time));
+        }
+        return { overriddenDuration: elapsed / calls, overriddenIterationCost: elapsed };
       });
-    }
-    await bench.run();
-    const rows = bench.tasks.map((task) => {
+      tStart = now();
+      await bench.run();
+      report('timing', 1);
+      const task = bench.tasks[0];
       const r = task.result;
       if (!r || !('latency' in r)) throw new Error(`${spec.label} / ${task.name}: ${r?.state ?? 'no result'}`);
-      const v = prepared.variants.find((p) => p.name === task.name);
-      return {
+      rows.push({
         case: spec.id,
         label: spec.label,
         variant: task.name,
@@ -176,11 +211,14 @@ export async function benchCase(Bench, nk, spec, options = {}) {
         p99Ms: r.latency.p99,
         meanMs: r.latency.mean,
         samples: r.latency.samplesCount,
-        callsPerSample: calls.get(task.name),
+        callsPerSample: k,
+        minSampleMs: shortest,
+        extendedSamples: extended,
+        threads: 1,
         gbPerS: prepared.bytes / (r.latency.p50 * 1e-3) / 1e9,
         maxAbsDiffVsPlainJs: maxAbsDiff(v.output(), ref),
-      };
-    });
+      });
+    }
     const js = rows.find((r) => r.variant === VARIANTS[2]);
     for (const r of rows) r.speedupVsPlainJs = js ? js.medianMs / r.medianMs : undefined;
     return rows;

@@ -1,7 +1,9 @@
-/** The live benchmark: tinybench in this page, a bar chart and a table. */
-import { Bench } from 'tinybench';
-import * as nk from 'normkit';
-import { BENCH_CASES, VARIANTS, benchCase, type BenchOptions, type BenchRow } from './bench-core.js';
+/**
+ * The live benchmark: tinybench in a Web Worker (bench-worker.ts), with progress, cancel, a bar chart and
+ * a table. The page's main thread only draws.
+ */
+import { BENCH_CASES, VARIANTS, type BenchOptions, type BenchRow } from './bench-core.js';
+import type { FromWorker, ToWorker } from './bench-worker.js';
 
 const VARIANT_CLASS = ['bar-copy', 'bar-zero', 'bar-js'];
 
@@ -24,43 +26,47 @@ export function timerResolution(): number {
   return best;
 }
 
-/** Runs one reference case by id, for scripts that drive this page (demo/node-vs-chromium.mjs). */
-export function runBenchCase(id: string, options?: BenchOptions): Promise<BenchRow[]> {
-  const spec = BENCH_CASES.find((c) => c.id === id);
-  if (!spec) throw new Error(`no bench case ${id}`);
-  return benchCase(Bench, nk, spec, options);
+const newWorker = () => new Worker(new URL('./bench-worker.ts', import.meta.url), { type: 'module', name: 'normkit-bench' });
+
+/**
+ * Runs one reference case by id in a fresh worker, for scripts that drive this page
+ * (demo/node-vs-chromium.mjs).
+ */
+export function runBenchCase(id: string, options: BenchOptions = {}): Promise<BenchRow[]> {
+  const worker = newWorker();
+  return new Promise<BenchRow[]>((resolve, reject) => {
+    let rows: BenchRow[] = [];
+    worker.onmessage = (e: MessageEvent<FromWorker>) => {
+      const m = e.data;
+      if (m.type === 'rows') rows = m.rows;
+      else if (m.type === 'done') resolve(rows);
+      else if (m.type === 'error') reject(new Error(m.message));
+    };
+    worker.onerror = (e) => reject(new Error(e.message));
+    const msg: ToWorker = { type: 'run', time: options.time ?? 500, cases: [id], variants: options.variants };
+    worker.postMessage(msg);
+  }).finally(() => worker.terminate());
 }
 
 function renderChart(el: HTMLElement, rows: BenchRow[]) {
   const cases = [...new Set(rows.map((r) => r.case))];
-  const barH = 16;
-  const gap = 4;
-  const caseGap = 26;
-  const left = 150;
-  const width = 640;
-  const plotW = width - left - 90;
-  let y = 8;
   const parts: string[] = [];
   for (const id of cases) {
     const rs = rows.filter((r) => r.case === id);
     const max = Math.max(...rs.map((r) => r.medianMs));
-    parts.push(`<text x="0" y="${y + 10}" font-weight="600">${rs[0].label}</text>`);
-    y += 16;
+    parts.push(`<div class="chart-case"><p class="chart-title">${rs[0].label}</p>`);
     for (const r of rs) {
-      const w = Math.max(1, (r.medianMs / max) * plotW);
       const cls = VARIANT_CLASS[VARIANTS.indexOf(r.variant)] ?? 'bar-js';
       parts.push(
-        `<text x="${left - 6}" y="${y + barH - 4}" text-anchor="end">${r.variant}</text>` +
-          `<rect class="${cls}" data-case="${id}" data-variant="${r.variant}" x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH}" rx="2"></rect>` +
-          `<text x="${left + w + 6}" y="${y + barH - 4}">${fmtTime(r.medianMs)}</text>`,
+        `<div class="bar-row"><span class="bar-label">${r.variant}</span>` +
+          `<span class="bar-track"><span class="bar ${cls}" data-case="${id}" data-variant="${r.variant}" style="width:${((100 * r.medianMs) / max).toFixed(1)}%"></span></span>` +
+          `<span class="bar-value">${fmtTime(r.medianMs)}</span></div>`,
       );
-      y += barH + gap;
     }
-    y += caseGap - gap;
+    parts.push('</div>');
   }
   el.innerHTML =
-    `<svg width="${width}" height="${y}" viewBox="0 0 ${width} ${y}" role="img" aria-label="median time per call, shorter is faster">${parts.join('')}</svg>` +
-    `<p class="note">Median time per call; shorter is faster. Bars are scaled per shape.</p>`;
+    parts.join('') + `<p class="note">Median time per call; shorter is faster. Bars are scaled per shape.</p>`;
 }
 
 function renderTable(tbody: HTMLElement, rows: BenchRow[]) {
@@ -68,11 +74,13 @@ function renderTable(tbody: HTMLElement, rows: BenchRow[]) {
     .map((r) => {
       const best = Math.min(...rows.filter((o) => o.case === r.case).map((o) => o.medianMs)) === r.medianMs;
       return (
-        `<tr data-case="${r.case}" data-variant="${r.variant}" data-median-ms="${r.medianMs}">` +
-        `<td>${r.label}</td><td>${r.variant}</td>` +
+        `<tr data-case="${r.case}" data-variant="${r.variant}" data-median-ms="${r.medianMs}" ` +
+        `data-min-sample-ms="${r.minSampleMs}" data-calls="${r.callsPerSample}" data-threads="${r.threads}">` +
+        `<th scope="row">${r.label}</th><td>${r.variant}</td>` +
         `<td class="num median${best ? ' best' : ''}">${fmtTime(r.medianMs)}</td>` +
         `<td class="num p99">${fmtTime(r.p99Ms)}</td>` +
         `<td class="num samples">${r.samples} × ${r.callsPerSample}</td>` +
+        `<td class="num shortest">${fmtTime(r.minSampleMs)}</td>` +
         `<td class="num gbps">${r.gbPerS.toFixed(2)}</td>` +
         `<td class="num speedup">${r.speedupVsPlainJs === undefined ? '' : r.speedupVsPlainJs.toFixed(2) + '×'}</td>` +
         `<td class="num diff">${r.maxAbsDiffVsPlainJs.toExponential(1)}</td></tr>`
@@ -98,8 +106,10 @@ export function mountBench(root: HTMLElement, params: URLSearchParams): void {
       `headers (npm run demo does) for precise numbers.`;
   }
 
-  const button = root.querySelector<HTMLButtonElement>('#bench-run')!;
+  const runButton = root.querySelector<HTMLButtonElement>('#bench-run')!;
+  const cancelButton = root.querySelector<HTMLButtonElement>('#bench-cancel')!;
   const status = root.querySelector<HTMLElement>('#bench-status')!;
+  const progress = root.querySelector<HTMLProgressElement>('#bench-progress')!;
   const timeSel = root.querySelector<HTMLSelectElement>('#bench-time')!;
   const chart = root.querySelector<HTMLElement>('#bench-chart')!;
   const tbody = root.querySelector<HTMLElement>('#bench-table tbody')!;
@@ -109,29 +119,57 @@ export function mountBench(root: HTMLElement, params: URLSearchParams): void {
     timeSel.value = forced;
   }
 
-  async function run() {
-    button.disabled = true;
-    root.dataset.benchState = 'running';
-    const rows: BenchRow[] = [];
+  let worker: Worker | undefined;
+  let rows: BenchRow[] = [];
+
+  function finish(state: 'done' | 'cancelled' | 'error', text: string) {
+    worker?.terminate();
+    worker = undefined;
+    root.dataset.benchState = state;
+    status.textContent = text;
+    runButton.disabled = false;
+    cancelButton.disabled = true;
+    if (state !== 'done') progress.removeAttribute('value');
+    progress.hidden = state !== 'done';
+  }
+
+  function run() {
     const time = Number(timeSel.value);
-    try {
-      for (const [i, spec] of BENCH_CASES.entries()) {
-        status.textContent = `running ${spec.label} (${i + 1}/${BENCH_CASES.length})…`;
-        await new Promise((r) => setTimeout(r, 20)); // let the page paint between cases
-        rows.push(...(await benchCase(Bench, nk, spec, { time })));
+    rows = [];
+    renderChart(chart, rows);
+    renderTable(tbody, rows);
+    runButton.disabled = true;
+    cancelButton.disabled = false;
+    progress.hidden = false;
+    progress.value = 0;
+    root.dataset.benchState = 'running';
+    status.textContent = 'starting the worker…';
+    worker = newWorker();
+    worker.onmessage = (e: MessageEvent<FromWorker>) => {
+      const m = e.data;
+      if (m.type === 'progress') {
+        progress.value = m.fraction;
+        status.textContent = `${Math.round(m.fraction * 100)} % · ${m.text}`;
+        root.dataset.benchProgress = m.fraction.toFixed(3);
+      } else if (m.type === 'rows') {
+        rows.push(...m.rows);
         renderChart(chart, rows);
         renderTable(tbody, rows);
+      } else if (m.type === 'done') {
+        progress.value = 1;
+        finish('done', `done: ${rows.length} timings, ${time} ms per task, ${globalThis.crossOriginIsolated ? 'precise' : 'coarse'} timers, 1 thread.`);
+      } else if (m.type === 'error') {
+        finish('error', `error: ${m.message}`);
       }
-      status.textContent = `done: ${rows.length} timings, ${time} ms per task, ${globalThis.crossOriginIsolated ? 'precise' : 'coarse'} timers.`;
-      root.dataset.benchState = 'done';
-    } catch (e) {
-      status.textContent = `error: ${e}`;
-      root.dataset.benchState = 'error';
-      throw e;
-    } finally {
-      button.disabled = false;
-    }
+    };
+    worker.onerror = (e) => finish('error', `error: ${e.message}`);
+    const msg: ToWorker = { type: 'run', time };
+    worker.postMessage(msg);
   }
-  button.addEventListener('click', () => void run());
-  if (params.get('autorun') === '1') void run();
+
+  runButton.addEventListener('click', run);
+  cancelButton.addEventListener('click', () => {
+    if (worker) finish('cancelled', `cancelled after ${rows.length} of ${BENCH_CASES.length * VARIANTS.length} timings.`);
+  });
+  if (params.get('autorun') === '1') run();
 }

@@ -15,8 +15,6 @@ declare global {
 
 const params = new URLSearchParams(location.search);
 await nk.ready();
-const env = document.getElementById('env')!;
-env.textContent = `${navigator.userAgent.match(/(HeadlessChrome|Chrome|Firefox|Version)\/[\d.]+/)?.[0] ?? navigator.userAgent} · crossOriginIsolated = ${String(globalThis.crossOriginIsolated)}`;
 const explainer = mountExplainer(document.getElementById('explainer')!);
 mountBench(document.getElementById('bench')!, params);
 window.normkitDemo = { ready: true, explainer, runBenchCase, crossOriginIsolated: globalThis.crossOriginIsolated };
