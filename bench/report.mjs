@@ -285,9 +285,9 @@ export function waitShare(rows) {
 /**
  * Whether other work on the machine took CPU time from the timing loops. The direct measure is the run-queue
  * delay of the timing threads themselves (/proc/thread-self/schedstat): other processes that run on another
- * core cost the loops nothing, so their CPU use alone does not make the machine busy (that was a false alarm on
- * a 2-core box with a light background load). A hypervisor's steal is invisible to the guest's scheduler, so it
- * is checked on its own.
+ * core cost the loops nothing, so their CPU use alone does not make the machine busy (deciding by it, above a
+ * fifth of the cores, raised false alarms on a 2-core box). A hypervisor's steal is invisible to the guest's
+ * scheduler, so it is checked on its own.
  */
 export function busyVerdict({ preemption, contention }, cores) {
   const waited = preemption?.[0];
