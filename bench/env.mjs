@@ -37,8 +37,8 @@ function gitRevision() {
 const TICKS_PER_SECOND = 100; // USER_HZ of /proc on Linux
 
 /**
- * CPU seconds used by the whole machine and by this process with its finished children, from /proc
- * (Linux only; undefined elsewhere).
+ * CPU seconds used by the whole machine (steal apart) and by this process with its finished children,
+ * and the hypervisor's steal, from /proc (Linux only; undefined elsewhere).
  */
 export function cpuSnapshot() {
   try {
@@ -47,7 +47,8 @@ export function cpuSnapshot() {
     const own = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ').slice(11, 15).map(Number);
     return {
       at: performance.now() / 1000,
-      machine: (user + nice + system + irq + softirq + steal) / TICKS_PER_SECOND,
+      machine: (user + nice + system + irq + softirq) / TICKS_PER_SECOND,
+      steal: steal / TICKS_PER_SECOND,
       own: own.reduce((a, b) => a + b, 0) / TICKS_PER_SECOND,
     };
   } catch {
@@ -55,10 +56,31 @@ export function cpuSnapshot() {
   }
 }
 
-/** Cores kept busy by other processes between two snapshots (the benchmark's own work subtracted). */
+/**
+ * Cores kept busy by other processes between two snapshots (the benchmark's own work subtracted), and
+ * the cores' time the hypervisor gave to other machines (steal), both in cores.
+ */
 export function otherCores(before, after) {
   if (!before || !after) return undefined;
-  return Math.max(0, (after.machine - before.machine - (after.own - before.own)) / (after.at - before.at));
+  const seconds = after.at - before.at;
+  return {
+    processes: Math.max(0, (after.machine - before.machine - (after.own - before.own)) / seconds),
+    steal: Math.max(0, (after.steal - before.steal) / seconds),
+  };
+}
+
+/**
+ * This thread's time on a CPU and time spent runnable but waiting for one (the scheduler's run-queue
+ * delay), in nanoseconds, from /proc/thread-self/schedstat (Linux with CONFIG_SCHED_INFO; undefined
+ * elsewhere). The wait is what preemption by other processes costs a timing loop, measured directly.
+ */
+export function schedSnapshot() {
+  try {
+    const [run, wait] = readFileSync('/proc/thread-self/schedstat', 'utf8').trim().split(/\s+/).map(Number);
+    return Number.isFinite(run) && Number.isFinite(wait) ? { run, wait } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function environment() {

@@ -2,10 +2,13 @@
 // shape of 1 MiB or more it times, in one process and as ratios to the roofline, the bare wasm SIMD loops
 // that bound a normalization (bench/floor/probes.ts): a copy, a sum, the statistics pass (Σx and Σx²) and
 // the apply pass (x·a + b), once with separate multiply and add and once with relaxed SIMD's fused
-// multiply-add, beside normkit's zero-copy call. Written to bench/results/floor.md.
+// multiply-add, beside normkit's zero-copy call. Written to bench/results/local/floor.md (git-ignored);
+// --write also updates the committed bench/results/floor.md.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { CASES, TOLERANCE, elements, makeInputs, maxError, referenceOutputs, trafficFloats } from './cases.mjs';
 import { environment } from './env.mjs';
 import { measure } from './measure.mjs';
@@ -17,6 +20,8 @@ import { create as rooflinePeers } from './peers/roofline.mjs';
 const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
 const BUDGET = { time: 200, warmupTime: 50 };
 const MIB = 2 ** 20;
+/** --write: also update the committed report. */
+const WRITE = parseArgs({ options: { write: { type: 'boolean', default: false } } }).values.write;
 
 /** One rewritten status line on a terminal; nothing in a log. */
 function progress(text) {
@@ -81,9 +86,17 @@ async function main() {
   }
   progress('');
   const markdown = render(rows, fma);
-  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-  writeFileSync(new URL('./results/floor.md', import.meta.url), markdown);
   process.stdout.write(markdown);
+  const local = new URL('./results/local/floor.md', import.meta.url);
+  mkdirSync(new URL('.', local), { recursive: true });
+  writeFileSync(local, markdown);
+  const shown = (url) => relative(process.cwd(), fileURLToPath(url));
+  process.stdout.write(`\nWritten to ${shown(local)}.\n`);
+  if (WRITE) {
+    const committed = new URL('./results/floor.md', import.meta.url);
+    writeFileSync(committed, markdown);
+    process.stdout.write(`Updated the committed ${shown(committed)}.\n`);
+  } else process.stdout.write('The committed bench/results/floor.md is unchanged; run with --write to update it.\n');
 }
 
 function render(rows, fma) {

@@ -233,7 +233,7 @@ function targetsSection(cases, targets) {
   return `${table}\n\n${lines.join('\n')}`;
 }
 
-function stabilitySection(cases, table) {
+function stabilitySection(cases, table, results = []) {
   const lines = [];
   for (const c of cases) {
     for (const [id, e] of Object.entries(table[c.id])) {
@@ -242,7 +242,17 @@ function stabilitySection(cases, table) {
       }
     }
   }
-  return lines.length ? lines.join('\n') : 'All pass medians within 25 %.';
+  if (lines.length === 0) lines.push('All pass medians within 25 %.');
+  const preempted = results
+    .map((r) => ({ r, share: waitShare([r]) }))
+    .filter(({ share }) => share !== undefined && share > PREEMPTED)
+    .sort((a, b) => b.share - a.share);
+  if (preempted.length) {
+    const shown = preempted.slice(0, 20);
+    lines.push('', `Timings preempted by other work (their thread waited for a CPU more than ${pct(PREEMPTED)} of the timed time): ${preempted.length} of ${results.length}${shown.length < preempted.length ? `, the worst ${shown.length}` : ''}:`, '');
+    for (const { r, share } of shown) lines.push(`- pass ${r.pass}, ${SHORT[r.impl] ?? r.impl} ${r.case}: ${pct(share)}`);
+  }
+  return lines.join('\n');
 }
 
 function problemsSection(cases, table, familyErrors) {
@@ -256,16 +266,61 @@ function problemsSection(cases, table, familyErrors) {
   return lines.length ? lines.join('\n') : 'none';
 }
 
-/** Cores other processes kept busy, overall and per pass; contention above a fifth of the machine is flagged. */
-function contentionText([overall, ...passes], cores) {
-  if (overall === undefined) return 'other processes\' CPU use not measured (no /proc)';
-  const perPass = passes.length > 1 ? ` (per pass: ${passes.map((p) => p.toFixed(2)).join(' / ')})` : '';
-  const flag = overall > cores / 5 ? ' — **busy**: preemption inflates the medians of long calls' : '';
-  return `other processes kept ${overall.toFixed(2)} of ${cores} cores busy during the run${perPass}${flag}`;
+/** Above this share of its timed wall time spent waiting for a CPU, a timing thread counts as preempted. */
+export const PREEMPTED = 0.05;
+const pct = (f) => `${(f * 100).toFixed(f < 0.1 ? 1 : 0)} %`;
+
+/** Share of the timed wall time the timing threads spent waiting for a CPU, over the given result rows. */
+export function waitShare(rows) {
+  let run = 0;
+  let wait = 0;
+  for (const r of rows) {
+    if (!r.sched) continue;
+    run += r.sched.runNs;
+    wait += r.sched.waitNs;
+  }
+  return run + wait > 0 ? wait / (run + wait) : undefined;
+}
+
+/**
+ * Whether other work on the machine took CPU time from the timing loops. The direct measure is the run-queue
+ * delay of the timing threads themselves (/proc/thread-self/schedstat): other processes that run on another
+ * core cost the loops nothing, so their CPU use alone does not make the machine busy (deciding by it, above a
+ * fifth of the cores, raised false alarms on a 2-core box). A hypervisor's steal is invisible to the guest's
+ * scheduler, so it is checked on its own.
+ */
+export function busyVerdict({ preemption, contention }, cores) {
+  const waited = preemption?.[0];
+  const steal = contention?.[0]?.steal;
+  const reasons = [];
+  if (waited !== undefined && waited > PREEMPTED) reasons.push(`the timing threads waited for a CPU ${pct(waited)} of the time`);
+  if (steal !== undefined && steal / cores > PREEMPTED) reasons.push(`the hypervisor took ${pct(steal / cores)} of the cores (steal)`);
+  return { busy: reasons.length > 0, reasons, measured: waited !== undefined || steal !== undefined };
+}
+
+/** One line on how much other work competed with the run, overall and per pass. */
+export function machineText(report, cores) {
+  const { preemption = [], contention = [] } = report;
+  const [waited, ...waitedPerPass] = preemption;
+  const [other, ...otherPerPass] = contention;
+  const parts = [];
+  if (waited !== undefined) {
+    const perPass = waitedPerPass.length > 1 ? ` (per pass: ${waitedPerPass.map((w) => (w === undefined ? '–' : pct(w))).join(' / ')})` : '';
+    parts.push(`the timing threads waited for a CPU ${pct(waited)} of the timed time${perPass}`);
+  } else parts.push('run-queue waits not measured (no /proc/thread-self/schedstat)');
+  if (other !== undefined) {
+    const perPass = otherPerPass.length > 1 ? ` (per pass: ${otherPerPass.map((o) => o.processes.toFixed(2)).join(' / ')})` : '';
+    parts.push(`other processes used ${other.processes.toFixed(2)} of ${cores} cores${perPass}`);
+    if (other.steal > 0.005) parts.push(`hypervisor steal ${other.steal.toFixed(2)} cores`);
+  }
+  const verdict = busyVerdict(report, cores);
+  const flag = verdict.busy ? ' — **busy**: preemption inflates the medians of long calls' : '';
+  return `${parts.join('; ')}${flag}`;
 }
 
 /** The whole report as markdown (also what the terminal shows). */
-export function renderMarkdown({ cases, table, targets, impls, env, settings, familyErrors, startedAt, contention, wallSeconds, argv }) {
+export function renderMarkdown(report) {
+  const { cases, table, targets, impls, env, settings, familyErrors, startedAt, wallSeconds, argv } = report;
   const present = IMPL_ORDER.filter((id) => cases.some((c) => table[c.id][id]));
   const versions = Object.entries(env.packages)
     .map(([p, v]) => `${p} ${v}`)
@@ -279,7 +334,7 @@ export function renderMarkdown({ cases, table, targets, impls, env, settings, fa
 
 Generated by \`node bench/run.mjs${argv.length ? ` ${argv.join(' ')}` : ''}\` on ${startedAt} (wall time ${wallSeconds.toFixed(0)} s).
 
-- Machine: ${env.cpu}, ${env.cores} logical cores, ${env.memoryGiB} GiB, ${env.os}; ${contentionText(contention, env.cores)}
+- Machine: ${env.cpu}, ${env.cores} logical cores, ${env.memoryGiB} GiB, ${env.os}; ${machineText(report, env.cores)}
 - Node ${env.node}; normkit ${env.normkit}; ${versions}
 - Method: tinybench, per task ${settings.warmupTime} ms warm-up then ${settings.time} ms (at least 8 samples); calls batched so one sample lasts ≥ 50 µs. Reported: **median µs per call**, best of ${settings.passes} pass(es); each pass starts a fresh Node process per peer family (normkit + plain JS + roofline share one). **†** = pass medians differ by more than 25 %.
 - Inputs (float32, seeded): x ~ U(-2, 3), weight ~ U(0.5, 1.5), bias ~ U(-0.5, 0.5), eps 1e-5; batch-norm running mean ~ U(0, 1), var ~ U(1.5, 2.5), momentum 0.1 (ONNX 0.9); AdaIN style ~ U(-1, 4). Training calls restart from the same running statistics.
@@ -308,10 +363,108 @@ ${accuracyTable(cases, table, present)}
 
 ## Stability
 
-${stabilitySection(cases, table)}
+${stabilitySection(cases, table, report.results)}
 
 ## Errors
 
 ${problemsSection(cases, table, familyErrors)}
 `;
+}
+
+/**
+ * What makes the run fail (a non-zero exit code): an implementation whose output the correctness check
+ * refused, an implementation that threw, or a peer family that could not start. Missed speed targets are
+ * findings, not failures.
+ */
+export function failures({ cases, table, familyErrors }) {
+  const list = familyErrors.map((f) => `${f.family} could not run: ${f.message}`);
+  for (const c of cases) {
+    for (const [id, e] of Object.entries(table[c.id])) {
+      if (e.status === 'wrong') list.push(`${SHORT[id]} on ${c.id}: WRONG, max error ${fmtErr(e.err)} > ${TOLERANCE}`);
+      if (e.status === 'error') list.push(`${SHORT[id]} on ${c.id}: error: ${e.message}`);
+    }
+  }
+  return list;
+}
+
+const WIDTH = 118;
+const NBSP = '\u00a0';
+
+/** `prefix` then the words of `text`, in lines of at most WIDTH characters; later lines start with `indent`. */
+function wrap(prefix, text, indent) {
+  const lines = [];
+  let line = prefix;
+  for (const w of text.split(' ')) {
+    if (line.trim() && line.length + 1 + w.length > WIDTH) {
+      lines.push(line);
+      line = indent + w;
+    } else line = line === prefix || line === indent ? line + w : `${line} ${w}`;
+  }
+  lines.push(line);
+  return lines.map((l) => l.replaceAll(NBSP, ' '));
+}
+
+const pad = (text, n) => text + ' '.repeat(Math.max(1, n - [...text].length));
+
+/**
+ * The terminal's short answer: per case the fastest implementation and normkit's speed-up over each peer,
+ * then the targets, correctness and how busy the machine was. Every line fits in 120 columns.
+ */
+export function renderSummary(report) {
+  const { cases, table, targets, env, settings, wallSeconds } = report;
+  const peers = PEERS.filter((p) => cases.some((c) => table[c.id][p]));
+  const caseWidth = Math.max(4, ...cases.map((c) => c.id.length)) + 2;
+  const out = [
+    `normkit bench: ${cases.length} case${cases.length === 1 ? '' : 's'}, ${settings.passes} pass${settings.passes === 1 ? '' : 'es'}, ` +
+      `${wallSeconds.toFixed(0)} s; Node ${env.node}, ${env.cpu} (${env.cores} cores)`,
+    '',
+    'Speed-up of normkit over each peer (peer time / normkit time), copy mode / zero-copy; above 1× normkit is faster.',
+    '',
+    pad('case', caseWidth) + pad('fastest', 28) + peers.map((p) => pad(SHORT[p], 14)).join('').trimEnd(),
+  ];
+  for (const c of cases) {
+    const r = table[c.id];
+    const timed = IMPL_ORDER.filter((id) => id !== 'roofline' && ok(r[id]));
+    const best = timed.reduce((a, id) => (a === undefined || r[id].medianUs < r[a].medianUs ? id : a), undefined);
+    const fastest = best ? `${SHORT[best]} ${fmtUs(r[best].medianUs)} µs` : '–';
+    const cells = peers.map((p) => {
+      const bad = statusCell(r[p]);
+      if (bad) return bad.replace(/\*\*/g, '').replace(/ \(.*\)$/, '');
+      const copy = speedup(r[p], r['normkit-copy']);
+      const zc = speedup(r[p], r['normkit-zc']);
+      const num = (x) => (x === undefined ? '–' : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+      return `${num(copy)}/${num(zc)}×`;
+    });
+    out.push((pad(c.id, caseWidth) + pad(fastest, 28) + cells.map((t) => pad(t, 14)).join('')).trimEnd());
+  }
+  out.push('', 'Targets');
+  for (const t of targets) {
+    const entries = Object.entries(t.verdicts);
+    if (entries.length === 0) {
+      out.push(`  n/a   ${t.name} (${t.bar}): no case measured`);
+      continue;
+    }
+    const misses = entries.filter(([, v]) => !v.pass);
+    let text = `${t.name} (${t.bar}): ${entries.length - misses.length}/${entries.length} pass`;
+    if (t.geomean !== undefined) text += `, geomean ${fmtX(t.geomean)} ${t.geomeanPass ? 'PASS' : 'MISS'}`;
+    if (misses.length) {
+      // A miss (case and figure) is not broken across lines: its spaces are no-break spaces until printed.
+      const item = ([id, v]) => `${id} ${v.failed ? `(normkit ${v.failed})` : t.format(v.value)}`.replace(/ /g, NBSP);
+      text += `; misses: ${misses.map(item).join(', ')}`;
+    }
+    out.push(...wrap(misses.length ? '  MISS  ' : '  PASS  ', text, '        '));
+  }
+  const checked = cases.reduce((n, c) => n + Object.values(table[c.id]).filter((e) => e.err !== undefined).length, 0);
+  const failed = failures(report);
+  out.push('');
+  if (failed.length === 0) {
+    out.push(`Correctness: all ${checked} checked outputs within ${TOLERANCE} of the float64 reference (max |y - ref| / max(1, |ref|)).`);
+  } else {
+    out.push(`FAILED: ${failed.length} check${failed.length === 1 ? '' : 's'} (exit code 1):`);
+    for (const f of failed) out.push(...wrap('  ', f, '    '));
+  }
+  const verdict = busyVerdict(report, env.cores);
+  if (verdict.busy) out.push(...wrap('Machine busy: ', `${verdict.reasons.join('; ')}; the medians of long calls are inflated.`, '  '));
+  else if (verdict.measured) out.push(...wrap('Machine: ', `${machineText(report, env.cores)}.`, '  '));
+  return `${out.join('\n')}\n`;
 }

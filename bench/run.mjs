@@ -1,11 +1,15 @@
 // npm run bench: every peer family in its own fresh Node process per pass, results merged (best median of
-// the passes), printed as markdown and written to bench/results/latest.{json,md}.
+// the passes). Prints a short summary (fastest implementation and normkit's speed-ups per case, the targets,
+// correctness) and writes the full report to bench/results/local/latest.{md,json} (git-ignored); --write
+// also updates the committed bench/results/latest.md. Exits with 1 when a correctness check fails.
 import { fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { selectCases } from './cases.mjs';
 import { cpuSnapshot, environment, otherCores } from './env.mjs';
-import { evaluateTargets, renderMarkdown, summarize } from './report.mjs';
+import { evaluateTargets, failures, renderMarkdown, renderSummary, summarize, waitShare } from './report.mjs';
 
 /**
  * Families sharing a process: normkit runs beside the plain-JS peer and the roofline so the ratios that
@@ -20,12 +24,16 @@ const BUDGETS = {
   quick: { passes: 1, time: 60, warmupTime: 15 },
 };
 
-const USAGE = `usage: node bench/run.mjs [--op NAME[,NAME]] [--shape D,D,...] [--quick] [--passes N]
+const USAGE = `usage: node bench/run.mjs [--op NAME[,NAME]] [--shape D,D,...] [--quick] [--passes N] [--write]
   --op      layernorm, skiplayernorm, rmsnorm, batchnorm, batchnorm-train, instancenorm, groupnorm, adain
             (or a normkit function name: layerNorm selects layernorm and skiplayernorm); repeatable
   --shape   exact dimensions, e.g. 8,512,768; repeatable
   --quick   one pass with a short time budget (about a minute for everything)
-  --passes  override the number of passes (default 3, --quick 1)`;
+  --passes  override the number of passes (default 3, --quick 1)
+  --write   also update the committed report, bench/results/latest.md
+The full report always goes to bench/results/local/latest.md (and .json), which git ignores.
+Exit code: 0 when every implementation's output passed the correctness check, 1 when one did not (or an
+implementation failed to run), 2 for a usage error. Missed speed targets do not change the exit code.`;
 
 function options() {
   const { values } = parseArgs({
@@ -34,6 +42,7 @@ function options() {
       shape: { type: 'string', multiple: true, default: [] },
       quick: { type: 'boolean', default: false },
       passes: { type: 'string' },
+      write: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -49,21 +58,46 @@ function options() {
     console.error(`no case matches --op ${ops.join(',') || '*'} --shape ${values.shape.join(' ') || '*'}\n${USAGE}`);
     process.exit(2);
   }
-  return { settings, cases };
+  return { settings, cases, write: values.write };
 }
 
-/** Live progress on stderr: one rewritten line on a terminal, a line every few seconds otherwise. */
-function progressReporter(total) {
+const clock = (seconds) => {
+  const s = Math.max(0, Math.round(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+};
+
+/**
+ * Live progress on stderr with an estimate of the time left: one rewritten line on a terminal, a line every
+ * 10 s otherwise. In the first pass the estimate is the average time per task so far; after it, each later
+ * pass is expected to take as long as the first did at the same task (tasks differ a lot: process start-up,
+ * slow peers on large shapes).
+ */
+function progressReporter(perPass, passes) {
+  const total = perPass * passes;
   const start = performance.now();
+  /** Seconds from the start of pass 1 to the start of each of its tasks, and then to its end. */
+  const firstPass = [];
   let done = 0;
-  let lastPrinted = 0;
+  let lastPrinted = -Infinity;
+  const estimateLeft = (elapsed) => {
+    if (done <= perPass) firstPass.push(elapsed);
+    if (done === 0) return undefined;
+    const passLength = firstPass[perPass];
+    // Linear in pass 1, and whenever pass 1 did not report every task (a peer that could not start).
+    if (done < perPass || passLength === undefined || firstPass.length !== perPass + 1) return (elapsed / done) * (total - done);
+    const pass = Math.floor(done / perPass);
+    return passLength - firstPass[done % perPass] + (passes - pass - 1) * passLength;
+  };
   return {
     step(label) {
       const now = performance.now();
-      const text = `[${done}/${total} · ${((now - start) / 1000).toFixed(0)} s] ${label}`;
+      const elapsed = (now - start) / 1000;
+      const left = estimateLeft(elapsed);
+      const eta = left === undefined ? 'estimating' : `about ${clock(left)} left`;
+      const text = `[${done}/${total} tasks · ${clock(elapsed)} elapsed · ${eta}] ${label}`;
       done += 1;
-      if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${text}`);
-      else if (now - lastPrinted > 5000) {
+      if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${text.slice(0, (process.stderr.columns || 120) - 1)}`);
+      else if (now - lastPrinted > 10_000) {
         process.stderr.write(`${text}\n`);
         lastPrinted = now;
       }
@@ -104,15 +138,23 @@ function runProcess(families, job, pass, sink, progress) {
   });
 }
 
+/** Writes `text` to the file at `url` (creating its folder) and returns its path relative to the working directory. */
+function write(url, text) {
+  mkdirSync(new URL('.', url), { recursive: true });
+  writeFileSync(url, text);
+  return relative(process.cwd(), fileURLToPath(url)) || fileURLToPath(url);
+}
+
 async function main() {
-  const { settings, cases } = options();
+  const { settings, cases, write: updateCommitted } = options();
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
   const sink = { results: [], impls: {}, familyErrors: [] };
   const perPass = IMPLS_PER_PROCESS.reduce((a, b) => a + b, 0) * cases.length;
-  const progress = progressReporter(perPass * settings.passes);
+  const progress = progressReporter(perPass, settings.passes);
   const job = { caseIds: cases.map((c) => c.id), budget: { time: settings.time, warmupTime: settings.warmupTime } };
-  // Other work on a 2-core machine preempts long calls: measure how much there was, per pass.
+  // Other work on a 2-core machine preempts long calls: measure how much CPU other processes used, per pass
+  // (for the record), and how long the timing threads themselves waited for a CPU (what decides "busy").
   const contention = [];
   const first = cpuSnapshot();
   for (let pass = 1; pass <= settings.passes; pass++) {
@@ -122,6 +164,8 @@ async function main() {
   }
   contention.unshift(otherCores(first, cpuSnapshot()));
   progress.end();
+  const preemption = [waitShare(sink.results)];
+  for (let pass = 1; pass <= settings.passes; pass++) preemption.push(waitShare(sink.results.filter((r) => r.pass === pass)));
 
   const table = summarize(cases, sink.results);
   const targets = evaluateTargets(cases, table);
@@ -136,23 +180,31 @@ async function main() {
     // A family that fails in every pass is reported once.
     familyErrors: sink.familyErrors.filter((e, k, all) => all.findIndex((o) => o.family === e.family) === k),
     startedAt,
-    contention,
+    contention: contention.every((c) => c !== undefined) ? contention : [],
+    preemption: preemption[0] === undefined ? [] : preemption,
     wallSeconds: (performance.now() - t0) / 1000,
     argv: process.argv.slice(2),
+    results: sink.results,
   };
   const markdown = renderMarkdown(report);
-  const dir = new URL('./results/', import.meta.url);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(new URL('latest.md', dir), markdown);
-  writeFileSync(
-    new URL('latest.json', dir),
+  const local = new URL('./results/local/', import.meta.url);
+  const mdPath = write(new URL('latest.md', local), markdown);
+  const jsonPath = write(
+    new URL('latest.json', local),
     JSON.stringify(
-      { ...report, targets: targets.map(({ format, ...t }) => t), results: sink.results },
+      { ...report, targets: targets.map(({ format, ...t }) => t) },
       (_, v) => (v === Infinity ? 'Infinity' : v),
       1,
     ),
   );
-  process.stdout.write(markdown);
+  process.stdout.write(renderSummary(report));
+  process.stdout.write(`\nFull report (all tables): ${mdPath}; raw numbers: ${jsonPath}\n`);
+  if (updateCommitted) {
+    process.stdout.write(`Updated the committed report: ${write(new URL('./results/latest.md', import.meta.url), markdown)}\n`);
+  } else {
+    process.stdout.write('The committed report (bench/results/latest.md) is unchanged; run with --write to update it.\n');
+  }
+  if (failures(report).length) process.exitCode = 1;
 }
 
 await main();

@@ -1,6 +1,7 @@
 // One process per peer family and pass: builds the inputs and the float64 reference, checks every
 // implementation's output, and times only the ones that are right. Talks to run.mjs over IPC.
 import { CASES, TOLERANCE, inLayout, makeInputs, maxError, referenceOutputs } from './cases.mjs';
+import { schedSnapshot } from './env.mjs';
 import { measure } from './measure.mjs';
 
 const FAMILIES = {
@@ -37,7 +38,11 @@ async function runCase(impl, c, inputs, ref, budget) {
       row.err = check(out, own.ref);
       if (!(row.err <= TOLERANCE)) return { ...row, status: 'wrong' };
     }
+    // How long this (the timing) thread waited for a CPU while it was being timed: preemption, measured.
+    const before = schedSnapshot();
     Object.assign(row, await measure(handle.run, handle.isAsync, budget));
+    const after = schedSnapshot();
+    if (before && after) row.sched = { runNs: after.run - before.run, waitNs: after.wait - before.wait };
     return { ...row, status: 'ok' };
   } catch (e) {
     return { ...row, status: 'error', message: message(e) };

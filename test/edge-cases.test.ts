@@ -1,4 +1,4 @@
-// Edge semantics (issue 5), as documented in the README: zero-size tensors, groups of size 1, constant
+// Edge semantics (issue 5), as documented in docs/semantics.md: zero-size tensors, groups of size 1, constant
 // groups (exactly bias), NaN/Inf confined to their group, momentum 0 and 1, eps = 0, batchNorm inference
 // with runningVar + eps = 0, and batchNorm training with one value per channel. Runs in Node and Chromium.
 import { beforeAll, describe, expect, it } from 'vitest';
