@@ -15,7 +15,7 @@ function refuse(outName: string, name: string, same: boolean): never {
   throw new NormkitError(
     'ALIASING',
     `${outName}: expected memory separate from ${name}, but it ${same ? 'is the same memory as' : 'overlaps'} ${name}` +
-      ' (see "Aliasing" in the README: only out = x, and for layerNorm/rmsNorm out or sumOut = residual, may share a Tensor)',
+      ' (see "Aliasing" in docs/semantics.md: only out = x, and for layerNorm/rmsNorm out or sumOut = residual, may share a Tensor)',
   );
 }
 

@@ -122,6 +122,14 @@ const MATRIX: Row[] = [
     ),
   },
   {
+    id: 'unknown-option', code: 'UNKNOWN_OPTION', ops: ALL,
+    misuses: each<string>(
+      [['a made-up key', 'foo'], ["PyTorch's gamma", 'gamma'], ["ONNX's epsilon", 'epsilon'],
+        ["PyTorch's normalized_shape", 'normalized_shape']],
+      'options', (key) => opt(key, 1),
+    ),
+  },
+  {
     id: 'x-type', code: 'INVALID_TENSOR', ops: ALL,
     misuses: [
       ...notTensors(24).map(([label, v]): Misuse => ({ label, name: xName, apply: (c) => void (c.x = v) })),
