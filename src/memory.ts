@@ -12,7 +12,7 @@ const PAGE = 65536;
 const MAX_BYTES = 65536 * PAGE; // wasm32: 4 GiB
 const ALIGN = 64; // cache-line alignment keeps SIMD loads from splitting lines
 
-let memory: WebAssembly.Memory;
+let memory: Kernels['memory'];
 /** Views over the whole linear memory; replaced whenever the memory grows. */
 let heap: Float32Array;
 let heapI32: Int32Array;

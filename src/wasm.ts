@@ -9,7 +9,8 @@ export type Kernel = (params: number) => void;
 
 /** The module's exports (assembly/index.ts); pointers are byte offsets, 0 = absent. */
 export interface Kernels {
-  memory: WebAssembly.Memory;
+  // Structural rather than WebAssembly.Memory, so that the declarations type-check without the DOM library.
+  memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
   heapBase(): number;
   paramBlock(): number;
   paramBlockBytes(): number;

@@ -584,6 +584,22 @@ describe('the valid base calls', () => {
   });
 });
 
+it('ready() can be retried after a failed start', async () => {
+  vi.resetModules();
+  const fresh = await import('../src/index.js');
+  if (fresh.layerNorm === layerNorm) return; // this runner cannot load a second instance
+  const spy = vi.spyOn(WebAssembly, 'instantiate').mockRejectedValueOnce(new Error('no wasm today'));
+  try {
+    await expect(fresh.ready()).rejects.toThrow('no wasm today');
+    expect((catchError(() => fresh.layerNorm(new Float32Array(3), [3])) as NormkitError).code).toBe('NOT_READY');
+  } finally {
+    spy.mockRestore();
+  }
+  await fresh.ready();
+  const x = new Float32Array([1, 2, 3]);
+  assertClose(fresh.layerNorm(x, [3]), refOps.layerNorm(x, [3]));
+});
+
 it('NOT_READY: an op, tensor() or memoryStats() before ready() resolves', async () => {
   vi.resetModules();
   const fresh = await import('../src/index.js');
