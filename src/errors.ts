@@ -41,7 +41,8 @@ export function describe(value: unknown): string {
   if (typeof value === 'boolean' || typeof value === 'bigint') return String(value);
   if (Array.isArray(value)) {
     const head = value.slice(0, 8).map((v) => (typeof v === 'number' ? describe(v) : typeof v)).join(', ');
-    return `array [${head}${value.length > 8 ? ', …' : ''}] (length ${value.length})`;
+    // The length only where the entries are cut short: "[2, 4] (length 2)" reads like a dimension.
+    return value.length > 8 ? `array [${head}, …] (${value.length} entries)` : `[${head}]`;
   }
   if (ArrayBuffer.isView(value)) {
     const len = (value as unknown as { length?: number }).length;

@@ -1,6 +1,8 @@
 // Installing normkit from a git URL, as the README shows: npm clones the repository at the current commit,
 // installs its devDependencies there, runs `prepare` (which builds dist/ with asc and tsc) and installs the
-// result. A git+file:// URL of this repository works offline, from npm's cache. Slow: a minute or more.
+// result. A git+file:// URL of this repository; npm prefers its cache and fetches from the registry only
+// what the cache lacks (the clone's devDependencies, which npm ci's tarballs do not describe). Slow: a
+// minute or more.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +16,7 @@ let commit: string;
 beforeAll(() => {
   commit = run('git', ['rev-parse', 'HEAD'], repo).stdout.trim();
   project = scratchProject('normkit-git-');
-  run('npm', ['install', '--offline', '--no-audit', '--no-fund', `git+file://${repo}#${commit}`], project, SLOW);
+  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', `git+file://${repo}#${commit}`], project, SLOW);
 }, SLOW);
 
 afterAll(() => {

@@ -221,7 +221,7 @@ export function adaIN(
   if (styleShape.length !== rank || styleC !== C || (styleN !== N && styleN !== 1)) {
     throw new NormkitError(
       'STYLE_MISMATCH',
-      `styleShape: expected rank ${rank} with ${C} channels and batch ${N} or 1 (layout ${channelsLast ? 'NHWC' : 'NCHW'}), got ${describe(styleShape)}`,
+      `styleShape: expected rank ${rank} with ${C} channels and batch ${N === 1 ? '1' : `${N} or 1`} (layout ${channelsLast ? 'NHWC' : 'NCHW'}), got ${describe(styleShape)}`,
     );
   }
   if (length > 0 && styleHW === 0) {
