@@ -1,6 +1,9 @@
 // Validates the float64 reference itself on small hand-computed cases, so the other suites can trust it.
 import { describe, expect, it } from 'vitest';
-import { refAdaIN, refBatchNorm, refGroupNorm, refInstanceNorm, refLayerNorm, refRmsNorm } from '../src/reference.js';
+import {
+  activate, broadcastIndex, erf, erfc, expand, refAdaIN, refAdaINFull, refBatchNorm, refGroupNorm, refGroupNormFull,
+  refInstanceNorm, refInstanceNormFull, refLayerNorm, refRmsNorm, refRmsNormFull, type Activation,
+} from '../src/reference.js';
 import { makeRng } from './support/rng.js';
 import { randn, toNCHW, toNHWC } from './support/tensors.js';
 
@@ -252,5 +255,268 @@ describe('refAdaIN', () => {
   it('NaN in a style plane poisons only the matching content plane', () => {
     const y = refAdaIN([0, 2, 0, 2], [1, 2, 2], [NaN, 1, 10, 14], [1, 2, 2], { eps: 0 });
     close(y, [NaN, NaN, 10, 14]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Issue 10: activations, broadcast operands, skip inputs and saved statistics.
+
+/** |actual - expected| <= rel * |expected| (exact match for 0, NaN for NaN). */
+const relClose = (actual: number, expected: number, rel: number, label: string) => {
+  if (Number.isNaN(expected)) return expect(actual, label).toBeNaN();
+  expect(Math.abs(actual - expected), `${label}: ${actual} vs ${expected}`).toBeLessThanOrEqual(rel * Math.abs(expected));
+};
+
+describe('erf / erfc (Cody)', () => {
+  // Values from mpmath at 60 digits.
+  const ERF: [number, number][] = [
+    [1e-10, 1.1283791670955126e-10], [0.3, 0.32862675945912742], [0.5, 0.52049987781304654], [1, 0.84270079294971487],
+    [2, 0.99532226501895273], [3.5, 0.99999925690162766], [5, 0.99999999999846254], [-1.5, -0.96610514647531073],
+  ];
+  const ERFC: [number, number][] = [
+    [0.2, 0.77729741078952153], [1, 0.15729920705028513], [3, 2.2090496998585441e-5], [4.5, 1.9661604415428875e-10],
+    [5, 1.5374597944280349e-12], [10, 2.0884875837625448e-45], [26, 5.6631924088561428e-296], [-2, 1.9953222650189527],
+  ];
+
+  it('matches 60-digit values to a few ulps, erfc relative also far in the tail', () => {
+    for (const [x, e] of ERF) relClose(erf(x), e, 4e-16, `erf(${x})`);
+    for (const [x, e] of ERFC) relClose(erfc(x), e, x > 5 ? 1e-14 : 4e-16, `erfc(${x})`);
+  });
+
+  it('odd, bounded, exact at 0 and the infinities; NaN stays NaN', () => {
+    expect(erf(0)).toBe(0);
+    expect(Object.is(erf(-0), -0)).toBe(true);
+    expect(erf(Infinity)).toBe(1);
+    expect(erf(-Infinity)).toBe(-1);
+    expect(erfc(Infinity)).toBe(0);
+    expect(erfc(-Infinity)).toBe(2);
+    expect(erf(NaN)).toBeNaN();
+    expect(erfc(NaN)).toBeNaN();
+    for (let x = -6; x <= 6; x += 0.0625) {
+      expect(erf(-x)).toBe(-erf(x));
+      expect(Math.abs(erf(x) + erfc(x) - 1)).toBeLessThan(3e-16);
+    }
+  });
+});
+
+describe('activations', () => {
+  const POINTS = [-20, -10, -5, -3, -1, -0.5, -1e-3, 0.25, 1, 3, 10];
+  // mpmath at 60 digits, in the stable forms (0.5 y erfc(-y / sqrt 2), y / (1 + e^(-2u))).
+  const EXPECTED: Record<Exclude<Activation, 'relu'>, number[]> = {
+    silu: [
+      -4.1223072363804072e-8, -0.00045397868702434395, -0.033464254621424278, -0.14227761953270034, -0.26894142136999512,
+      -0.18877033439907272, -0.00049975000002083334, 0.14054412522144953, 0.73105857863000488, 2.8577223804672997,
+      9.9995460213129757,
+    ],
+    gelu: [
+      -5.5072482372124674e-88, -7.6198530241605261e-23, -1.4332578593959696e-6, -0.0040496940948902836,
+      -0.15865525393145705, -0.15426876936299345, -0.00049960105778608895, 0.14967658142073093, 0.84134474606854295,
+      2.9959503059051097, 10.0,
+    ],
+    gelu_tanh: [
+      -3.3754509563109673e-261, -1.204092348209806e-37, -2.291796196629506e-7, -0.0036373920817730188, -0.1588080093917233,
+      -0.15428599017485608, -0.00049960105778641804, 0.149675350701685, 0.8411919906082767, 2.996362607918227, 10.0,
+    ],
+  };
+
+  it('silu, gelu and gelu_tanh match 60-digit values (relative, also where 1 + erf or 1 + tanh cancels)', () => {
+    for (const name of ['silu', 'gelu', 'gelu_tanh'] as const) {
+      POINTS.forEach((y, k) => {
+        // e^z and erfc(z) lose about |z| ulps to the rounding of their argument far in the tail.
+        const rel = Math.abs(y) >= 10 ? 1e-12 : 1e-14;
+        relClose(activate(name, y), EXPECTED[name][k], rel, `${name}(${y})`);
+      });
+    }
+  });
+
+  it('relu; the infinities, ±0 and NaN', () => {
+    expect([-2, -0, 0, 0.5, 7].map((y) => activate('relu', y))).toEqual([0, 0, 0, 0.5, 7]);
+    for (const name of ['relu', 'silu', 'gelu', 'gelu_tanh'] as const) {
+      expect(activate(name, NaN), name).toBeNaN();
+      expect(activate(name, Infinity), name).toBe(Infinity);
+      expect(activate(name, -Infinity), name).toBe(name === 'relu' ? 0 : -0);
+      expect(activate(name, 0), name).toBe(0);
+      // Far below zero: the limit 0 (no NaN from Inf / Inf).
+      const far = activate(name, -3e38);
+      expect(far === 0, `${name}(-3e38) = ${far}`).toBe(true);
+    }
+    expect(() => activate('tanh' as Activation, 1)).toThrow(/activation/);
+  });
+
+  it('is applied last, after the affine: a constant row gives act(bias)', () => {
+    const r = refLayerNorm([4, 4, 1, 3], [2, 2], { eps: 0, weight: [2, 2], bias: [-1, 0.5], activation: 'relu' });
+    expect(Array.from(r.y)).toEqual([0, 0.5, 0, 2.5]);
+    const g = refLayerNorm([1, 3], [1, 2], { eps: 0, bias: [1, 1], activation: 'gelu' });
+    close(g.y, [activate('gelu', 0), activate('gelu', 2)], 15);
+    // A NaN row stays NaN through every activation.
+    for (const activation of ['relu', 'silu', 'gelu', 'gelu_tanh'] as const) {
+      expect(Array.from(refLayerNorm([NaN, 1], [1, 2], { activation }).y).every(Number.isNaN)).toBe(true);
+    }
+  });
+});
+
+describe('numpy broadcasting of the operands', () => {
+  it('broadcastIndex: right-aligned, 1 repeats, leading 1s beyond x dropped, anything else refused', () => {
+    expect(Array.from(broadcastIndex([3], [2, 3]))).toEqual([0, 1, 2, 0, 1, 2]);
+    expect(Array.from(broadcastIndex([2, 1], [2, 3]))).toEqual([0, 0, 0, 1, 1, 1]);
+    expect(Array.from(broadcastIndex([1], [2, 3]))).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(Array.from(broadcastIndex([1, 1, 2, 3], [2, 3]))).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(Array.from(broadcastIndex([2, 1, 2], [2, 2, 2]))).toEqual([0, 1, 0, 1, 2, 3, 2, 3]);
+    expect(() => broadcastIndex([2], [2, 3])).toThrow(/broadcast/);
+    expect(() => broadcastIndex([2, 2, 3], [2, 3])).toThrow(/broadcast/);
+    expect(() => expand([1, 2], [3], [2, 3])).toThrow(/length/);
+  });
+
+  it('layerNorm: a per-sample [B, 1, H] weight and bias equal the explicitly expanded [B, S, H] ones (AdaLN)', () => {
+    const rng = makeRng(11);
+    const shape = [2, 3, 5];
+    const x = randn(rng, 30, 2, 3);
+    const w = randn(rng, 10);
+    const b = randn(rng, 10);
+    const full = (v: Float32Array) => Array.from({ length: 30 }, (_, i) => v[Math.floor(i / 15) * 5 + (i % 5)]);
+    const a = refLayerNorm(x, shape, { weight: w, weightShape: [2, 1, 5], bias: b, biasShape: [2, 1, 5] });
+    const e = refLayerNorm(x, shape, { weight: full(w), weightShape: shape, bias: full(b), biasShape: shape });
+    expect(Array.from(a.y)).toEqual(Array.from(e.y));
+    // Hand-checked: rows [1, 3] normalize to [-1, 1]; weight per row [2, 3], bias per row [0, 10].
+    const h = refLayerNorm([1, 3, 1, 3], [2, 2], { eps: 0, weight: [2, 3], weightShape: [2, 1], bias: [0, 10], biasShape: [2, 1] });
+    expect(Array.from(h.y)).toEqual([-2, 2, 7, 13]);
+  });
+
+  it('layerNorm: scalar [1] and [1, C, 1] inside the group; the default is the group shape', () => {
+    const x = [1, 3, 5, 7, 2, 2, 0, 4]; // [2, 2, 2], axis 1: groups [1, 3, 5, 7] and [2, 2, 0, 4]
+    const plain = refLayerNorm(x, [2, 2, 2], { axis: 1, eps: 0 });
+    const scalar = refLayerNorm(x, [2, 2, 2], { axis: 1, eps: 0, weight: [5], weightShape: [1], bias: [1], biasShape: [1] });
+    close(scalar.y, Array.from(plain.y, (v) => v * 5 + 1));
+    const perC = refLayerNorm(x, [2, 2, 2], { axis: 1, eps: 0, weight: [10, 20], weightShape: [1, 2, 1] });
+    close(perC.y, Array.from(plain.y, (v, i) => v * (Math.floor(i / 2) % 2 ? 20 : 10)));
+    const explicit = refLayerNorm(x, [2, 2, 2], { axis: 1, eps: 0, weight: [1, 2, 3, 4], weightShape: [2, 2] });
+    close(explicit.y, Array.from(refLayerNorm(x, [2, 2, 2], { axis: 1, eps: 0, weight: [1, 2, 3, 4] }).y));
+  });
+
+  it('residual [1, S, H] and [S, H] equal the residual tiled over the batch', () => {
+    const rng = makeRng(12);
+    const x = randn(rng, 2 * 3 * 4);
+    const r = randn(rng, 12);
+    const tiled = Float32Array.from({ length: 24 }, (_, i) => r[i % 12]);
+    const want = refLayerNorm(x, [2, 3, 4], { residual: tiled });
+    for (const residualShape of [[1, 3, 4], [3, 4]]) {
+      const got = refLayerNorm(x, [2, 3, 4], { residual: r, residualShape });
+      expect(Array.from(got.y)).toEqual(Array.from(want.y));
+      expect(Array.from(got.sum)).toEqual(Array.from(want.sum));
+    }
+    // Per row [B, S, 1] would vary inside a row: the reference takes it (normkit refuses it).
+    const perRow = refLayerNorm([1, 2, 3, 4], [2, 2], { residual: [10, 20], residualShape: [2, 1], eps: 0 });
+    close(perRow.sum, [11, 12, 23, 24]);
+  });
+
+  it('channel ops: the default [C], [1, C, 1, 1] and [C, 1, 1] (NCHW), [1, 1, 1, C] and [C] (NHWC) agree', () => {
+    const rng = makeRng(13);
+    const shape = [2, 3, 2, 2];
+    const x = randn(rng, 24, 1, 2);
+    const w = randn(rng, 3);
+    const b = randn(rng, 3);
+    const want = refGroupNorm(x, shape, 3, { weight: w, bias: b });
+    for (const s of [[1, 3, 1, 1], [3, 1, 1]]) {
+      expect(Array.from(refGroupNorm(x, shape, 3, { weight: w, weightShape: s, bias: b, biasShape: s }))).toEqual(Array.from(want));
+    }
+    const t = toNHWC(x, shape);
+    const nhwc = refGroupNorm(t.data, t.shape, 3, { layout: 'NHWC', weight: w, bias: b });
+    for (const s of [[1, 1, 1, 3], [3]]) {
+      const got = refGroupNorm(t.data, t.shape, 3, { layout: 'NHWC', weight: w, weightShape: s, bias: b, biasShape: s });
+      expect(Array.from(got)).toEqual(Array.from(nhwc));
+    }
+    close(toNCHW(nhwc, t.shape).data, Array.from(want).map(Math.fround), 6);
+  });
+
+  it('channel ops: per (sample, channel) [N, C, 1, 1] / [N, 1, 1, C] weights', () => {
+    // instanceNorm [2, 1, 2]: both planes [0, 2] -> [-1, 1]; weight per sample [1, 3], bias [0, 1].
+    const y = refInstanceNorm([0, 2, 0, 2], [2, 1, 2], { eps: 0, weight: [1, 3], weightShape: [2, 1, 1], bias: [0, 1], biasShape: [2, 1, 1] });
+    expect(Array.from(y)).toEqual([-1, 1, -2, 4]);
+    const nhwc = refInstanceNorm([0, 2, 0, 2], [2, 2, 1], { eps: 0, layout: 'NHWC', weight: [1, 3], weightShape: [2, 1, 1] });
+    expect(Array.from(nhwc)).toEqual([-1, 1, -3, 3]);
+    // batchNorm training: channel stats over N and spatial, then a per-(n, c) scale.
+    const bn = refBatchNorm([0, 2, 4, 6], [2, 1, 2], { training: true, eps: 0, weight: [1, 2], weightShape: [2, 1, 1] });
+    close(bn.y, [-3, -1, 2, 6].map((d) => d / Math.sqrt(5)));
+  });
+});
+
+describe('skip inputs: residual, inputBias, the float32 sum', () => {
+  it('s = fround(fround(x + residual) + inputBias): rounded after each add', () => {
+    const u = 2 ** -24; // half an ulp of 1: 1 + u rounds to 1 (ties to even), 1 + 2u does not
+    const r = refLayerNorm([1, 0], [1, 2], { residual: [u, 0], inputBias: [u, 0], eps: 0 });
+    expect(Array.from(r.sum)).toEqual([1, 0]);
+    const once = refLayerNorm([1, 0], [1, 2], { residual: [2 * u, 0], eps: 0 });
+    expect(Array.from(once.sum)).toEqual([Math.fround(1 + 2 * u), 0]);
+    // inputBias alone: fround(x + inputBias), per position by default.
+    const ib = refLayerNorm([1, 2, 3, 4], [2, 2], { inputBias: [0.1, 10], eps: 0 });
+    expect(Array.from(ib.sum)).toEqual([Math.fround(1.1), 12, Math.fround(3.1), 14]);
+    close(ib.y, [-1, 1, -1, 1]);
+  });
+
+  it('inputBias defaults to the group shape (row ops) and to one value per channel (channel ops)', () => {
+    const rms = refRmsNormFull([1, 1, 2, 2], [2, 2], { inputBias: [2, 3], eps: 0 });
+    expect(Array.from(rms.sum)).toEqual([3, 4, 4, 5]);
+    const gn = refGroupNormFull([1, 3, 5, 5], [1, 2, 2], 2, { inputBias: [10, 20] });
+    expect(Array.from(gn.sum)).toEqual([11, 13, 25, 25]);
+    const nhwc = refGroupNormFull([1, 3, 5, 5], [1, 2, 2], 2, { layout: 'NHWC', inputBias: [10, 20] });
+    expect(Array.from(nhwc.sum)).toEqual([11, 23, 15, 25]);
+    // SkipGroupNorm: a per-(sample, channel) skip [N, 1, C] (NHWC) and a per-channel bias.
+    const skip = refGroupNormFull([0, 0, 0, 0, 0, 0, 0, 0], [2, 2, 2], 1, {
+      layout: 'NHWC', residual: [1, 2, 3, 4], residualShape: [2, 1, 2], inputBias: [10, 20],
+    });
+    expect(Array.from(skip.sum)).toEqual([11, 22, 11, 22, 13, 24, 13, 24]);
+  });
+
+  it('every op normalizes the sum: equal to the op on the precomputed float32 sum', () => {
+    const rng = makeRng(14);
+    const shape = [2, 4, 3];
+    const x = randn(rng, 24, 3, 2);
+    const res = randn(rng, 24);
+    const ib = randn(rng, 4);
+    const s = Float32Array.from(x, (v, i) => Math.fround(Math.fround(v + res[i]) + ib[Math.floor(i / 3) % 4]));
+    const o = { residual: res, inputBias: ib };
+    expect(Array.from(refGroupNormFull(x, shape, 2, o).y)).toEqual(Array.from(refGroupNorm(s, shape, 2)));
+    expect(Array.from(refInstanceNormFull(x, shape, o).y)).toEqual(Array.from(refInstanceNorm(s, shape)));
+    expect(Array.from(refBatchNorm(x, shape, { ...o, training: true }).y)).toEqual(Array.from(refBatchNorm(s, shape, { training: true }).y));
+    const run = { runningMean: [0, 1, 2, 3], runningVar: [1, 2, 3, 4] };
+    expect(Array.from(refBatchNorm(x, shape, { ...o, ...run }).y)).toEqual(Array.from(refBatchNorm(s, shape, run).y));
+    const style = randn(rng, 4 * 5, -1, 2);
+    expect(Array.from(refAdaINFull(x, shape, style, [1, 4, 5], o).y)).toEqual(Array.from(refAdaIN(s, shape, style, [1, 4, 5])));
+  });
+});
+
+describe('saved statistics', () => {
+  it('rmsNorm invStd = 1 / sqrt(mean(s^2) + eps) per row', () => {
+    const r = refRmsNormFull([3, 4, 1, 1], [2, 2], { eps: 1 });
+    close(r.invStd!, [1 / Math.sqrt(13.5), 1 / Math.sqrt(2)]);
+    expect(r.mean).toBeUndefined();
+  });
+
+  it('instanceNorm and groupNorm: one per (sample, group), index n * G + g', () => {
+    // [2, 4, 1], G = 2: sample 0 groups {0, 2}, {10, 20}; sample 1 groups {1, 1}, {-4, 4}
+    const g = refGroupNormFull([0, 2, 10, 20, 1, 1, -4, 4], [2, 4, 1], 2, { eps: 0 });
+    close(g.mean!, [1, 15, 1, 0]);
+    close(g.invStd!, [1, 1 / 5, Infinity, 1 / 4]);
+    const i = refInstanceNormFull([0, 2, 10, 20], [1, 2, 2], { eps: 0 });
+    close(i.mean!, [1, 15]);
+    close(i.invStd!, [1, 1 / 5]);
+    // NHWC: the same index order (n, then group).
+    const nhwc = refGroupNormFull([0, 10, 2, 20], [1, 2, 2], 2, { eps: 0, layout: 'NHWC' });
+    close(nhwc.mean!, [1, 15]);
+  });
+
+  it('adaIN: the content sum\'s mean and invStd per (sample, channel)', () => {
+    const r = refAdaINFull([0, 2, 5, 9], [1, 2, 2], [1, 1, 1, 1], [1, 2, 2], { eps: 0, inputBias: [1, 0] });
+    close(r.mean!, [2, 7]);
+    close(r.invStd!, [1, 1 / 2]);
+  });
+
+  it('batchNorm training: batch mean and 1 / sqrt(biased var + eps) per channel; inference has none', () => {
+    const t = refBatchNorm([1, 2, 3, 6], [2, 2], { training: true, eps: 0 });
+    close(t.mean!, [2, 4]);
+    close(t.invStd!, [1, 1 / 2]);
+    const inf = refBatchNorm([1, 2, 3, 6], [2, 2], { runningMean: [0, 0], runningVar: [1, 1] });
+    expect('mean' in inf).toBe(false);
+    expect('invStd' in inf).toBe(false);
   });
 });

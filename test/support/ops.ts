@@ -5,59 +5,60 @@
  * as a Float64Array).
  */
 import {
-  refAdaIN,
+  refAdaINFull,
   refBatchNorm,
-  refGroupNorm,
-  refInstanceNorm,
+  refGroupNormFull,
+  refInstanceNormFull,
   refLayerNorm,
-  refRmsNorm,
+  refRmsNormFull,
+  type Activation,
   type Layout,
+  type RefResult,
 } from '../../src/reference.js';
 
 type F32 = Float32Array;
 
-export interface LayerNormArgs {
-  axis?: number;
-  weight?: F32;
-  bias?: F32;
+/** The options of issue 10 every op takes: activation, skip inputs and their shapes. */
+export interface CommonArgs {
   eps?: number;
-  residual?: F32;
-  sumOut?: F32;
   out?: F32;
+  activation?: Activation;
+  residual?: F32;
+  residualShape?: number[];
+  inputBias?: F32;
+  inputBiasShape?: number[];
+  sumOut?: F32;
+}
+export interface AffineArgs {
+  weight?: F32;
+  weightShape?: number[];
+  bias?: F32;
+  biasShape?: number[];
+}
+export interface StatsArgs {
   mean?: F32;
   invStd?: F32;
 }
-export interface RmsNormArgs {
+export interface LayerNormArgs extends CommonArgs, AffineArgs, StatsArgs {
   axis?: number;
-  weight?: F32;
-  eps?: number;
-  residual?: F32;
-  sumOut?: F32;
-  out?: F32;
 }
-export interface BatchNormArgs {
+export interface RmsNormArgs extends CommonArgs, Omit<AffineArgs, 'bias' | 'biasShape'> {
+  axis?: number;
+  invStd?: F32;
+}
+export interface BatchNormArgs extends CommonArgs, AffineArgs, StatsArgs {
   layout?: Layout;
-  weight?: F32;
-  bias?: F32;
   runningMean?: F32;
   runningVar?: F32;
   training?: boolean;
   momentum?: number;
   unbiasedRunningVar?: boolean;
-  eps?: number;
-  out?: F32;
 }
-export interface ChannelNormArgs {
+export interface ChannelNormArgs extends CommonArgs, AffineArgs, StatsArgs {
   layout?: Layout;
-  weight?: F32;
-  bias?: F32;
-  eps?: number;
-  out?: F32;
 }
-export interface AdaINArgs {
+export interface AdaINArgs extends CommonArgs, StatsArgs {
   layout?: Layout;
-  eps?: number;
-  out?: F32;
 }
 
 export interface NormOps {
@@ -69,26 +70,28 @@ export interface NormOps {
   adaIN(content: F32, contentShape: number[], style: F32, styleShape: number[], o?: AdaINArgs): ArrayLike<number>;
 }
 
-/** The reference in normkit's calling convention (ignores `out`; fills the other output buffers). */
+/**
+ * Writes the outputs a call asked for: `sumOut` (with residual or inputBias), `mean` and `invStd` (where the
+ * op computes them); returns y.
+ */
+function fill(r: RefResult, o: CommonArgs & StatsArgs): Float64Array {
+  if (o.residual || o.inputBias) o.sumOut?.set(r.sum);
+  if (r.mean) o.mean?.set(r.mean);
+  if (r.invStd) o.invStd?.set(r.invStd);
+  return r.y;
+}
+
 export const refOps: NormOps = {
-  layerNorm(x, shape, o = {}) {
-    const r = refLayerNorm(x, shape, o);
-    o.mean?.set(r.mean);
-    o.invStd?.set(r.invStd);
-    if (o.residual) o.sumOut?.set(r.sum);
-    return r.y;
-  },
-  rmsNorm(x, shape, o = {}) {
-    if (o.residual) o.sumOut?.set(Float32Array.from(x, (v, i) => v + o.residual![i]));
-    return refRmsNorm(x, shape, o);
-  },
+  layerNorm: (x, shape, o = {}) => fill(refLayerNorm(x, shape, o), o),
+  rmsNorm: (x, shape, o = {}) => fill(refRmsNormFull(x, shape, o), o),
   batchNorm(x, shape, o = {}) {
     const r = refBatchNorm(x, shape, o);
-    if (r.runningMean) o.runningMean?.set(r.runningMean);
-    if (r.runningVar) o.runningVar?.set(r.runningVar);
-    return r.y;
+    if ('runningMean' in r && r.runningMean) o.runningMean?.set(r.runningMean);
+    if ('runningVar' in r && r.runningVar) o.runningVar?.set(r.runningVar);
+    return fill(r, o);
   },
-  instanceNorm: (x, shape, o = {}) => refInstanceNorm(x, shape, o),
-  groupNorm: (x, shape, numGroups, o = {}) => refGroupNorm(x, shape, numGroups, o),
-  adaIN: (content, contentShape, style, styleShape, o = {}) => refAdaIN(content, contentShape, style, styleShape, o),
+  instanceNorm: (x, shape, o = {}) => fill(refInstanceNormFull(x, shape, o), o),
+  groupNorm: (x, shape, numGroups, o = {}) => fill(refGroupNormFull(x, shape, numGroups, o), o),
+  adaIN: (content, contentShape, style, styleShape, o = {}) =>
+    fill(refAdaINFull(content, contentShape, style, styleShape, o), o),
 };
