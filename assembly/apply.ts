@@ -1,4 +1,5 @@
 import { tileRows } from './reduce';
+import { EPILOGUE_IDENTITY } from './abi';
 
 // The apply family: the one pass that writes the output, with mean, rstd, gamma and beta folded into
 // coefficients: y = epilogue((x - pivot) * a + b). The fold chooses the pivot (fold.ts): 0 where the
@@ -12,8 +13,6 @@ import { tileRows } from './reduce';
 // literal at the call site (the dispatch in each exported function), so inlining compiles one loop per
 // kind without a branch per element.
 
-/** Epilogue kinds, as the parameter block's EPILOGUE field carries them. */
-export const EPILOGUE_IDENTITY: i32 = 0;
 
 @inline function epilogue(v: v128, kind: i32): v128 {
   return v;
@@ -293,6 +292,33 @@ export function exactRow(
     if (w != 0) y *= <f64>load<f32>(w + o);
     if (bias != 0) y += <f64>load<f32>(bias + o);
     store<f32>(dst + o, epilogueScalar(<f32>y, kind));
+  }
+}
+
+/**
+ * out = x + v[c] for a sample of C channels of HW elements: v holds one value per channel (a skip input
+ * or bias that is the same over the spatial axes), x is laid out NCHW or NHWC.
+ */
+export function addChannels(x: usize, v: usize, out: usize, C: i32, HW: i32, channelsLast: bool): void {
+  if (channelsLast) {
+    const rowBytes = <usize>C << 2;
+    for (let p = 0; p < HW; p++) addInto(x + <usize>p * rowBytes, v, out + <usize>p * rowBytes, C);
+    return;
+  }
+  const planeBytes = <usize>HW << 2;
+  for (let c = 0; c < C; c++) {
+    const o = <usize>c * planeBytes;
+    const k = load<f32>(v + (<usize>c << 2));
+    const kv = f32x4.splat(k);
+    let i = 0;
+    for (; i + 4 <= HW; i += 4) {
+      const q = o + (<usize>i << 2);
+      v128.store(out + q, f32x4.add(v128.load(x + q), kv));
+    }
+    for (; i < HW; i++) {
+      const q = o + (<usize>i << 2);
+      store<f32>(out + q, load<f32>(x + q) + k);
+    }
   }
 }
 

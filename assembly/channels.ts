@@ -7,15 +7,17 @@
 
 import {
   P_X, P_Y, P_WEIGHT, P_BIAS, P_RUNNING_MEAN, P_RUNNING_VAR, P_STYLE, P_WORK, P_UNITS, P_C, P_HW, P_GROUPS,
-  P_STYLE_UNITS, P_STYLE_HW, P_FLAGS, P_EPILOGUE, P_EPS, P_MOMENTUM, P_SCRATCH, FLAG_CHANNELS_LAST, FLAG_UNBIASED,
+  P_STYLE_UNITS, P_STYLE_HW, P_FLAGS, P_EPILOGUE, P_EPS, P_MOMENTUM, P_SCRATCH, P_RESIDUAL, P_INPUT_BIAS, P_SUM_OUT,
+  P_MEAN_OUT, P_INV_STD_OUT, P_RESIDUAL_STEP, P_INPUT_BIAS_STEP, P_WEIGHT_STEP, P_BIAS_STEP, FLAG_CHANNELS_LAST,
+  FLAG_UNBIASED, FLAG_RESIDUAL_PER_CHANNEL, FLAG_INPUT_BIAS_PER_CHANNEL,
 } from './abi';
 import { groupMoments, columnMoments } from './stats';
 import { RECORD_BYTES, meanOf, varianceOf } from './moments';
 import {
-  fold, foldRunning, foldGroups, clearExact, coefficientBytes, FOLD_EXACT, FOLD_SHIFTED, isExact, pivots, scales, shifts, exactMean, exactScale,
+  fold, foldRunning, foldGroups, saveStats, clearExact, coefficientBytes, FOLD_EXACT, FOLD_SHIFTED, isExact, pivots, scales, shifts, exactMean, exactScale,
   exactShift, gammaAt, betaAt,
 } from './fold';
-import { applyRuns, applyColumns, exactRuns } from './apply';
+import { applyRuns, applyColumns, exactRuns, addInto, addChannels } from './apply';
 
 // ---- workspace -----------------------------------------------------------------------------------------
 // For C channels: a coefficient set (fold.ts), f32[2C] of column sums, C moments records and, for AdaIN,
@@ -37,6 +39,47 @@ import { applyRuns, applyColumns, exactRuns } from './apply';
 /** Bytes of workspace the channel ops need for C channels and `styleGroups` AdaIN style statistics. */
 export function workspaceBytes(C: i32, styleGroups: i32): usize {
   return styleOf(0, C) + (<usize>styleGroups << 4);
+}
+
+// ---- skip inputs ---------------------------------------------------------------------------------------
+
+/** Whether the call has a skip input (residual or inputBias) to add to x first. */
+@inline function hasSkip(params: usize): bool {
+  return load<usize>(params + P_RESIDUAL) != 0 || load<usize>(params + P_INPUT_BIAS) != 0;
+}
+
+// Forms sample n's (x + residual) + inputBias at `off` bytes into SUM_OUT (or y, when no SUM_OUT is
+// given, to be normalized in place there) and returns where the sum is. A skip input shaped like x is read
+// at the sample's own offset; a per-channel one at n * its step.
+function addSkip(params: usize, x: usize, y: usize, off: usize, n: i32, C: i32, HW: i32, channelsLast: bool): usize {
+  const flags = load<i32>(params + P_FLAGS);
+  const res = load<usize>(params + P_RESIDUAL);
+  const inputBias = load<usize>(params + P_INPUT_BIAS);
+  const sumOut = load<usize>(params + P_SUM_OUT);
+  const dst = (sumOut != 0 ? sumOut : y) + off;
+  let src = x + off;
+  const count = C * HW;
+  if (res != 0) {
+    if ((flags & FLAG_RESIDUAL_PER_CHANNEL) != 0) {
+      addChannels(src, ofSample(res, load<i32>(params + P_RESIDUAL_STEP), n), dst, C, HW, channelsLast);
+    } else {
+      addInto(src, res + off, dst, count);
+    }
+    src = dst;
+  }
+  if (inputBias != 0) {
+    if ((flags & FLAG_INPUT_BIAS_PER_CHANNEL) != 0) {
+      addChannels(src, ofSample(inputBias, load<i32>(params + P_INPUT_BIAS_STEP), n), dst, C, HW, channelsLast);
+    } else {
+      addInto(src, inputBias + off, dst, count);
+    }
+  }
+  return dst;
+}
+
+// A per-channel operand (weight, bias) of sample n: n * step channels in.
+@inline function ofSample(p: usize, step: i32, n: i32): usize {
+  return p == 0 ? 0 : p + (<usize>(n * step) << 2);
 }
 
 // ---- the two apply shapes ------------------------------------------------------------------------------
@@ -101,14 +144,23 @@ export function groupNorm(params: usize): void {
   const kind = load<i32>(params + P_EPILOGUE);
   const cpg = C / G;
   const sampleBytes = <usize>C * <usize>HW << 2;
+  const skip = hasSkip(params);
+  const wStep = load<i32>(params + P_WEIGHT_STEP);
+  const bStep = load<i32>(params + P_BIAS_STEP);
+  const meanOut = load<usize>(params + P_MEAN_OUT);
+  const invStdOut = load<usize>(params + P_INV_STD_OUT);
   if (channelsLast || HW == 1) {
     const coef = coefOf(work);
     const records = recordsOf(work, C);
     for (let n = 0; n < N; n++) {
       const off = <usize>n * sampleBytes;
-      columnMoments(x + off, HW, C, pivots(coef, C), accOf(work, C), records);
-      const bits = foldGroups(records, C, G, w, b, eps, coef, records + <usize>C * RECORD_BYTES);
-      applyRows(x + off, y + off, HW, C, coef, bits, kind);
+      const src = skip ? addSkip(params, x, y, off, n, C, HW, channelsLast) : x + off;
+      columnMoments(src, HW, C, pivots(coef, C), accOf(work, C), records);
+      const bits = foldGroups(
+        records, C, G, ofSample(w, wStep, n), ofSample(b, bStep, n), eps, coef, records + <usize>C * RECORD_BYTES,
+        ofSample(meanOut, G, n), ofSample(invStdOut, G, n),
+      );
+      applyRows(src, y + off, HW, C, coef, bits, kind);
     }
     return;
   }
@@ -116,17 +168,32 @@ export function groupNorm(params: usize): void {
   const coef = m + RECORD_BYTES;
   const planeBytes = <usize>HW << 2;
   for (let n = 0; n < N; n++) {
+    const sample = <usize>n * sampleBytes;
+    const src = skip ? addSkip(params, x, y, sample, n, C, HW, false) : x + sample;
+    const ws = ofSample(w, wStep, n);
+    const bs = ofSample(b, bStep, n);
     for (let g = 0; g < G; g++) {
-      const base = <usize>n * sampleBytes + <usize>(g * cpg) * planeBytes;
-      groupMoments(x + base, cpg * HW, 1, 0, true, m);
+      const base = <usize>(g * cpg) * planeBytes;
+      groupMoments(src + base, cpg * HW, 1, 0, true, m);
+      saveStats(m, eps, meanOut, invStdOut, n * G + g);
       for (let j = 0; j < cpg; j++) {
         const c = g * cpg + j;
         const off = base + <usize>j * planeBytes;
-        const bits = fold(m, eps, gammaAt(w, c), betaAt(b, c), coef, 1, 0);
-        applyPlanes(x + off, y + off, HW, 1, 0, coef, 1, 0, (bits & FOLD_EXACT) != 0, kind);
+        const bits = fold(m, eps, gammaAt(ws, c), betaAt(bs, c), coef, 1, 0);
+        applyPlanes(src + off, y + sample + off, HW, 1, 0, coef, 1, 0, (bits & FOLD_EXACT) != 0, kind);
       }
     }
   }
+}
+
+// Forms (x + residual) + inputBias for all N samples (into SUM_OUT or y) and returns where the sum is, or
+// x when there is no skip input: for the kernels whose statistics or apply span the batch.
+function addSkipAll(params: usize, x: usize, y: usize, N: i32, C: i32, HW: i32, channelsLast: bool): usize {
+  if (!hasSkip(params)) return x;
+  const sampleBytes = <usize>C * <usize>HW << 2;
+  for (let n = 0; n < N; n++) addSkip(params, x, y, <usize>n * sampleBytes, n, C, HW, channelsLast);
+  const sumOut = load<usize>(params + P_SUM_OUT);
+  return sumOut != 0 ? sumOut : y;
 }
 
 /** BatchNorm with RUNNING_MEAN/RUNNING_VAR: one pass of per-channel coefficients. */
@@ -151,14 +218,15 @@ export function batchNormInference(params: usize): void {
     const o = <usize>c << 2;
     bits |= foldRunning(<f64>load<f32>(mean + o), <f64>load<f32>(variance + o), eps, gammaAt(w, c), betaAt(b, c), coef, C, c);
   }
+  const src = addSkipAll(params, x, y, N, C, HW, channelsLast);
   if (channelsLast || HW == 1) {
-    applyRows(x, y, N * HW, C, coef, bits, kind);
+    applyRows(src, y, N * HW, C, coef, bits, kind);
     return;
   }
   const planeBytes = <usize>HW << 2;
   for (let c = 0; c < C; c++) {
     const off = <usize>c * planeBytes;
-    applyPlanes(x + off, y + off, HW, N, <usize>C * planeBytes, coef, C, c, isExact(coef, C, c), kind);
+    applyPlanes(src + off, y + off, HW, N, <usize>C * planeBytes, coef, C, c, isExact(coef, C, c), kind);
   }
 }
 
@@ -188,12 +256,15 @@ export function batchNormTraining(params: usize): void {
   const kind = load<i32>(params + P_EPILOGUE);
   const count = <f64>N * <f64>HW;
   const correction = (flags & FLAG_UNBIASED) != 0 ? count / (count - 1) : 1;
+  const meanOut = load<usize>(params + P_MEAN_OUT);
+  const invStdOut = load<usize>(params + P_INV_STD_OUT);
+  const src = addSkipAll(params, x, y, N, C, HW, channelsLast);
   if (channelsLast || HW == 1) {
     const coef = coefOf(work);
     const records = recordsOf(work, C);
-    columnMoments(x, N * HW, C, pivots(coef, C), accOf(work, C), records);
-    const bits = foldGroups(records, C, C, w, b, eps, coef, records + <usize>C * RECORD_BYTES);
-    applyRows(x, y, N * HW, C, coef, bits, kind);
+    columnMoments(src, N * HW, C, pivots(coef, C), accOf(work, C), records);
+    const bits = foldGroups(records, C, C, w, b, eps, coef, records + <usize>C * RECORD_BYTES, meanOut, invStdOut);
+    applyRows(src, y, N * HW, C, coef, bits, kind);
     if (runningMean != 0) {
       for (let c = 0; c < C; c++) {
         const rec = records + <usize>c * RECORD_BYTES;
@@ -209,9 +280,10 @@ export function batchNormTraining(params: usize): void {
   const sampleBytes = <usize>C * planeBytes;
   for (let c = 0; c < C; c++) {
     const base = <usize>c * planeBytes;
-    groupMoments(x + base, HW, N, sampleBytes, true, m);
+    groupMoments(src + base, HW, N, sampleBytes, true, m);
+    saveStats(m, eps, meanOut, invStdOut, c);
     const bits = fold(m, eps, gammaAt(w, c), betaAt(b, c), coef, 1, 0);
-    applyPlanes(x + base, y + base, HW, N, sampleBytes, coef, 1, 0, (bits & FOLD_EXACT) != 0, kind);
+    applyPlanes(src + base, y + base, HW, N, sampleBytes, coef, 1, 0, (bits & FOLD_EXACT) != 0, kind);
     if (runningMean != 0) {
       updateRunning(runningMean, c, momentum, meanOf(m));
       updateRunning(runningVar, c, momentum, varianceOf(m) * correction);
@@ -258,26 +330,33 @@ export function adaIN(params: usize): void {
     }
   }
   const sampleBytes = <usize>C * <usize>HW << 2;
+  const skip = hasSkip(params);
+  const meanOut = load<usize>(params + P_MEAN_OUT);
+  const invStdOut = load<usize>(params + P_INV_STD_OUT);
   for (let n = 0; n < N; n++) {
     const sn = styleN == 1 ? 0 : n;
     const off = <usize>n * sampleBytes;
+    const src = skip ? addSkip(params, x, y, off, n, C, HW, channelsLast) : x + off;
     if (channelsLast) {
-      columnMoments(x + off, HW, C, pivots(coef, C), accOf(work, C), records);
+      columnMoments(src, HW, C, pivots(coef, C), accOf(work, C), records);
       let bits = 0;
       clearExact(coef, C);
       for (let c = 0; c < C; c++) {
         const o = style + (<usize>(sn * C + c) << 4);
-        bits |= fold(records + <usize>c * RECORD_BYTES, eps, load<f64>(o, 8), load<f64>(o), coef, C, c);
+        const rec = records + <usize>c * RECORD_BYTES;
+        saveStats(rec, eps, meanOut, invStdOut, n * C + c);
+        bits |= fold(rec, eps, load<f64>(o, 8), load<f64>(o), coef, C, c);
       }
-      applyRows(x + off, y + off, HW, C, coef, bits, kind);
+      applyRows(src, y + off, HW, C, coef, bits, kind);
       continue;
     }
     for (let c = 0; c < C; c++) {
-      const plane = off + (<usize>(c * HW) << 2);
-      groupMoments(x + plane, HW, 1, 0, true, m);
+      const plane = <usize>(c * HW) << 2;
+      groupMoments(src + plane, HW, 1, 0, true, m);
+      saveStats(m, eps, meanOut, invStdOut, n * C + c);
       const o = style + (<usize>(sn * C + c) << 4);
       const bits = fold(m, eps, load<f64>(o, 8), load<f64>(o), one, 1, 0);
-      applyPlanes(x + plane, y + plane, HW, 1, 0, one, 1, 0, (bits & FOLD_EXACT) != 0, kind);
+      applyPlanes(src + plane, y + off + plane, HW, 1, 0, one, 1, 0, (bits & FOLD_EXACT) != 0, kind);
     }
   }
 }

@@ -177,10 +177,12 @@ export function fold(m: usize, eps: f64, gamma: f64, beta: f64, coef: usize, K: 
 /**
  * Folds G groups of C / G consecutive channels whose per-channel records are at m: each group's channels
  * are merged (moments.ts), then every channel of it gets its gamma/beta. Returns the FOLD_ bits of all
- * channels; `merged` is one record of scratch.
+ * channels; `merged` is one record of scratch. meanOut/invStdOut (0: absent) receive each group's mean and
+ * 1 / sqrt(var + eps).
  */
 export function foldGroups(
-  m: usize, C: i32, G: i32, w: usize, bias: usize, eps: f64, coef: usize, merged: usize,
+  m: usize, C: i32, G: i32, w: usize, bias: usize, eps: f64, coef: usize, merged: usize, meanOut: usize,
+  invStdOut: usize,
 ): i32 {
   const cpg = C / G;
   let bits = 0;
@@ -188,9 +190,16 @@ export function foldGroups(
   for (let g = 0; g < G; g++) {
     const c0 = g * cpg;
     mergeMoments(m + <usize>c0 * RECORD_BYTES, cpg, merged);
+    saveStats(merged, eps, meanOut, invStdOut, g);
     for (let c = c0; c < c0 + cpg; c++) bits |= fold(merged, eps, gammaAt(w, c), betaAt(bias, c), coef, C, c);
   }
   return bits;
+}
+
+/** Group i's mean and 1 / sqrt(var + eps) from record m into meanOut/invStdOut (either may be 0: absent). */
+@inline export function saveStats(m: usize, eps: f64, meanOut: usize, invStdOut: usize, i: i32): void {
+  if (meanOut != 0) store<f32>(meanOut + (<usize>i << 2), <f32>meanOf(m));
+  if (invStdOut != 0) store<f32>(invStdOut + (<usize>i << 2), <f32>(1 / Math.sqrt(varianceOf(m) + eps)));
 }
 
 @inline export function gammaAt(w: usize, c: i32): f64 {

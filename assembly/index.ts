@@ -2,7 +2,7 @@
 // parameter block (abi.ts, generated with its TypeScript twin by scripts/gen-abi.mjs). Pointers are byte
 // offsets into this module's memory, allocated by the TypeScript side (src/memory.ts); 0 means "absent".
 
-export { normalizeRows } from './rows';
+export { normalizeRows, rowWorkspaceBytes } from './rows';
 export { groupNorm, batchNormInference, batchNormTraining, adaIN, workspaceBytes } from './channels';
 export { mergeMoments } from './moments';
 import { PARAM_BLOCK_BYTES } from './abi';

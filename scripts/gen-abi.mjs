@@ -18,6 +18,23 @@ export const FIELDS = [
   ['RUNNING_VAR', 'ptr', 'batchNorm running variance'],
   ['STYLE', 'ptr', 'adaIN style tensor'],
   ['WORK', 'ptr', 'workspace of workspaceBytes(C, styleGroups) bytes'],
+  ['INPUT_BIAS', 'ptr', 'added to x + residual before the statistics'],
+  // Where a broadcast operand's values are. Row ops: operand row r starts at element *_ROWS[r] (an i32
+  // table) or, without a table, at r * *_STEP; channel ops: per-channel values of sample n start at
+  // n * *_STEP. weight and bias rows are read per position (INNER_FULL), as one value (INNER_SCALAR) or
+  // through the i32 table *_INDEX of per-position offsets (INNER_MIXED).
+  ['RESIDUAL_ROWS', 'ptr', 'row ops: i32 element offset of each row of residual'],
+  ['INPUT_BIAS_ROWS', 'ptr', 'row ops: i32 element offset of each row of inputBias'],
+  ['WEIGHT_ROWS', 'ptr', 'row ops: i32 element offset of each row of weight'],
+  ['BIAS_ROWS', 'ptr', 'row ops: i32 element offset of each row of bias'],
+  ['WEIGHT_INDEX', 'ptr', 'row ops, INNER_MIXED: i32 offset of each position of a weight row'],
+  ['BIAS_INDEX', 'ptr', 'row ops, INNER_MIXED: i32 offset of each position of a bias row'],
+  ['RESIDUAL_STEP', 'i32', 'elements between units of residual without a table'],
+  ['INPUT_BIAS_STEP', 'i32', 'elements between units of inputBias without a table'],
+  ['WEIGHT_STEP', 'i32', 'elements between units of weight without a table'],
+  ['BIAS_STEP', 'i32', 'elements between units of bias without a table'],
+  ['WEIGHT_INNER', 'i32', 'row ops: INNER_ kind of a weight row'],
+  ['BIAS_INNER', 'i32', 'row ops: INNER_ kind of a bias row'],
   ['UNITS', 'i32', 'units of work in this call: rows (row ops) or samples (channel ops)'],
   ['LENGTH', 'i32', 'elements in one row (row ops)'],
   ['C', 'i32', 'channels'],
@@ -38,6 +55,21 @@ export const FLAGS = [
   ['CENTERED', 1, 'subtract the mean (false: RMSNorm)'],
   ['CHANNELS_LAST', 2, 'NHWC layout'],
   ['UNBIASED', 4, 'running variance stores the unbiased batch variance'],
+  ['RESIDUAL_PER_CHANNEL', 8, 'channel ops: residual holds one value per (sample, channel), not x\'s shape'],
+  ['INPUT_BIAS_PER_CHANNEL', 16, 'channel ops: inputBias holds one value per (sample, channel)'],
+];
+export const INNER = [
+  ['FULL', 0, 'a value per position of the row'],
+  ['SCALAR', 1, 'one value for the whole row'],
+  ['MIXED', 2, 'positions mapped through an i32 offset table'],
+];
+// The EPILOGUE field: the elementwise function after x * a + b (the `activation` option).
+export const EPILOGUES = [
+  ['IDENTITY', 0, 'none'],
+  ['RELU', 1, 'max(0, y)'],
+  ['SILU', 2, 'y * sigmoid(y)'],
+  ['GELU', 3, '0.5 y (1 + erf(y / sqrt 2))'],
+  ['GELU_TANH', 4, "0.5 y (1 + tanh(sqrt(2 / pi) (y + 0.044715 y^3))), PyTorch's approximate='tanh'"],
 ];
 export const BLOCK_BYTES = (FIELDS.length - 1 + SCRATCH_SLOTS) * 8;
 
@@ -47,11 +79,15 @@ const slot = (i) => i * 8;
 const as = [header];
 FIELDS.forEach(([name, , doc], i) => as.push(`/** ${doc} */\nexport const P_${name}: usize = ${slot(i)};`));
 FLAGS.forEach(([name, bit, doc]) => as.push(`/** ${doc} */\nexport const FLAG_${name}: i32 = ${bit};`));
+INNER.forEach(([name, v, doc]) => as.push(`/** ${doc} */\nexport const INNER_${name}: i32 = ${v};`));
+EPILOGUES.forEach(([name, v, doc]) => as.push(`/** ${doc} */\nexport const EPILOGUE_${name}: i32 = ${v};`));
 as.push(`export const PARAM_BLOCK_BYTES: usize = ${BLOCK_BYTES};`);
 
 const ts = [header];
 FIELDS.forEach(([name, , doc], i) => ts.push(`/** ${doc} */\nexport const P_${name} = ${slot(i)};`));
 FLAGS.forEach(([name, bit, doc]) => ts.push(`/** ${doc} */\nexport const FLAG_${name} = ${bit};`));
+INNER.forEach(([name, v, doc]) => ts.push(`/** ${doc} */\nexport const INNER_${name} = ${v};`));
+EPILOGUES.forEach(([name, v, doc]) => ts.push(`/** ${doc} */\nexport const EPILOGUE_${name} = ${v};`));
 ts.push(`export const PARAM_BLOCK_BYTES = ${BLOCK_BYTES};`);
 
 writeFileSync(new URL('../assembly/abi.ts', import.meta.url), as.join('\n') + '\n');

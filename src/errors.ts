@@ -18,6 +18,7 @@ export type NormkitErrorCode =
   | 'MISSING_RUNNING_STATS' // batchNorm inference without runningMean and runningVar
   | 'BATCH_TOO_SMALL' // batchNorm training with one value per channel (unbiased variance undefined)
   | 'STYLE_MISMATCH' // adaIN style shape incompatible with the content shape
+  | 'INVALID_BROADCAST' // a *Shape option that does not broadcast against x's shape as the op needs
   | 'ALIASING' // an output overlaps an input in a way the op cannot honour
   | 'TENSOR_FREED' // a Tensor was used after free()
   | 'TOO_LARGE' // the tensors cannot fit in wasm32 linear memory (4 GiB)

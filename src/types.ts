@@ -2,7 +2,8 @@ import type { Tensor } from './memory.js';
 
 // Every option below may be left out or set to `undefined`, which both mean "not given" (the default
 // applies). `| undefined` is spelled out so that projects with `exactOptionalPropertyTypes` can pass
-// `{ weight: maybeUndefined }`. `null` is a value of the wrong type, never "not given".
+// `{ weight: maybeUndefined }`. `null` is a value of the wrong type, never "not given". An option name an
+// op does not take is refused (`UNKNOWN_OPTION`).
 
 /**
  * A float32 tensor argument: a plain `Float32Array` (copied through wasm scratch memory on each call) or
@@ -16,58 +17,123 @@ export type TensorLike = Float32Array | Tensor;
  */
 export type Layout = 'NCHW' | 'NHWC';
 
-/** Options of `layerNorm(x, shape, options)`. */
-export interface LayerNormOptions {
-  /**
-   * First normalized axis (ONNX): one group is the axes `axis..rank-1` of one sample; negative counts
-   * from the end. PyTorch's `normalized_shape` is `shape.slice(axis)`.
-   * @defaultValue `-1` (the last axis)
-   */
-  axis?: number | undefined;
-  /**
-   * Per-feature scale (PyTorch's `weight`, ONNX's `Scale`), with `prod(shape[axis..])` elements.
-   * @defaultValue none: a scale of 1
-   */
-  weight?: TensorLike | undefined;
-  /**
-   * Per-feature shift (ONNX's `B`), with `prod(shape[axis..])` elements.
-   * @defaultValue none: a shift of 0
-   */
-  bias?: TensorLike | undefined;
+/**
+ * An elementwise function applied to the output after the affine, in the same pass: `'relu'`,
+ * `'silu'` (x · sigmoid(x)), `'gelu'` (the exact erf form, PyTorch's default) or `'gelu_tanh'`
+ * (PyTorch's `approximate='tanh'`).
+ */
+export type Activation = 'relu' | 'silu' | 'gelu' | 'gelu_tanh';
+
+/** Options every op takes. */
+export interface CommonOptions {
   /**
    * Added to the variance before the square root: `1 / sqrt(var + eps)`. A finite number >= 0.
    * @defaultValue `1e-5`
    */
   eps?: number | undefined;
   /**
-   * Normalize `x + residual` instead of `x` (onnxruntime's SkipLayerNormalization); `x.length` elements.
-   * @defaultValue none
-   */
-  residual?: TensorLike | undefined;
-  /**
-   * Receives `x + residual`; only together with `residual`. `x.length` elements.
-   * @defaultValue none: the sum is not stored
-   */
-  sumOut?: TensorLike | undefined;
-  /**
    * Receives the output and is returned; `x.length` elements. May be `x` itself (in place).
    * @defaultValue none: a new `Float32Array` is returned
    */
   out?: TensorLike | undefined;
   /**
-   * Receives each group's mean: `prod(shape[..axis])` values (ONNX LayerNormalization's second output).
+   * Applied to the output after the affine, in the same pass (GroupNorm + SiLU of diffusion UNets).
+   * @defaultValue none
+   */
+  activation?: Activation | undefined;
+  /**
+   * A skip connection: the op normalizes `x + residual (+ inputBias)` (onnxruntime's
+   * SkipLayerNormalization and SkipGroupNorm). Shaped like x, or as `residualShape` says.
+   * @defaultValue none
+   */
+  residual?: TensorLike | undefined;
+  /**
+   * The shape of `residual`, broadcast against x's shape by numpy's rules (right-aligned, each dimension
+   * equal or 1), say `[1, S, H]` or `[S, H]` for x `[B, S, H]`. Over the normalized axes of layerNorm and
+   * rmsNorm it must equal x's; over the spatial axes of the channel ops it must equal x's or be all 1.
+   * @defaultValue x's shape
+   */
+  residualShape?: readonly number[] | undefined;
+  /**
+   * Added to `x + residual` before normalizing, and included in `sumOut` (the `bias` input of
+   * onnxruntime's SkipLayerNormalization and SkipGroupNorm).
+   * @defaultValue none
+   */
+  inputBias?: TensorLike | undefined;
+  /**
+   * The shape of `inputBias`, broadcast against x's shape as `residualShape` is.
+   * @defaultValue the group's shape (layerNorm, rmsNorm), `[C]` per channel (channel ops)
+   */
+  inputBiasShape?: readonly number[] | undefined;
+  /**
+   * Receives the sum the op normalized, `x + residual + inputBias`; only with `residual` or `inputBias`.
+   * `x.length` elements.
+   * @defaultValue none: the sum is not stored
+   */
+  sumOut?: TensorLike | undefined;
+}
+
+/** The scale and shift of the ops that have them. */
+export interface AffineOptions {
+  /**
+   * Scale (PyTorch's `weight`, ONNX's `Scale`). Its shape is the group's shape (layerNorm, rmsNorm) or
+   * `[C]` (channel ops), unless `weightShape` says otherwise.
+   * @defaultValue none: a scale of 1
+   */
+  weight?: TensorLike | undefined;
+  /**
+   * The shape of `weight`, broadcast against x's shape by numpy's rules: a scalar `[1]`, `[1, C, 1, 1]`
+   * inside a LayerNorm group, a per-sample `[B, 1, H]` modulation (AdaLN), per-(sample, channel)
+   * `[N, C, 1, 1]` for the channel ops (which take no scale that varies over the spatial axes).
+   * @defaultValue the group's shape (layerNorm, rmsNorm), `[C]` (channel ops)
+   */
+  weightShape?: readonly number[] | undefined;
+}
+
+/** The shift of the ops that have one. */
+export interface BiasOptions {
+  /**
+   * Shift (ONNX's `B`). Its shape is the group's shape (layerNorm) or `[C]` (channel ops), unless
+   * `biasShape` says otherwise.
+   * @defaultValue none: a shift of 0
+   */
+  bias?: TensorLike | undefined;
+  /**
+   * The shape of `bias`, broadcast against x's shape as `weightShape` is.
+   * @defaultValue the group's shape (layerNorm), `[C]` (channel ops)
+   */
+  biasShape?: readonly number[] | undefined;
+}
+
+/** Per-group statistics outputs. */
+export interface StatsOptions {
+  /**
+   * Receives each group's mean (ONNX LayerNormalization's second output, PyTorch's `save_mean`): one
+   * value per row (layerNorm), per (sample, group) (instanceNorm, groupNorm, adaIN: the content's), per
+   * channel (batchNorm training).
    * @defaultValue none: not stored
    */
   mean?: TensorLike | undefined;
   /**
-   * Receives each group's `1 / sqrt(var + eps)`: `prod(shape[..axis])` values (ONNX's third output).
+   * Receives each group's `1 / sqrt(var + eps)` (ONNX's third output, PyTorch's `save_invstd`), one
+   * value per group as `mean`.
    * @defaultValue none: not stored
    */
   invStd?: TensorLike | undefined;
 }
 
-/** Options of `rmsNorm(x, shape, options)`: `y = x / sqrt(mean(x²) + eps) * weight`. */
-export interface RmsNormOptions {
+/** Options of `layerNorm(x, shape, options)`. */
+export interface LayerNormOptions extends CommonOptions, AffineOptions, BiasOptions, StatsOptions {
+  /**
+   * First normalized axis (ONNX): one group is the axes `axis..rank-1` of one sample; negative counts
+   * from the end. PyTorch's `normalized_shape` is `shape.slice(axis)`.
+   * @defaultValue `-1` (the last axis)
+   */
+  axis?: number | undefined;
+}
+
+/** Options of `rmsNorm(x, shape, options)`: `y = x / sqrt(mean(x²) + eps) * weight`. No bias, no mean. */
+export interface RmsNormOptions extends CommonOptions, AffineOptions {
   /**
    * First normalized axis (ONNX RMSNormalization): one group is the axes `axis..rank-1` of one sample;
    * negative counts from the end.
@@ -75,52 +141,27 @@ export interface RmsNormOptions {
    */
   axis?: number | undefined;
   /**
-   * Per-feature scale, with `prod(shape[axis..])` elements. rmsNorm has no bias.
-   * @defaultValue none: a scale of 1
+   * Receives each row's `1 / sqrt(mean(x²) + eps)` (SimplifiedLayerNormalization's inverse RMS).
+   * @defaultValue none: not stored
    */
-  weight?: TensorLike | undefined;
-  /**
-   * Added to the mean square before the square root: `1 / sqrt(mean(x²) + eps)`. A finite number >= 0.
-   * @defaultValue `1e-5` (PyTorch's `rms_norm` uses the dtype's epsilon when given `None`)
-   */
-  eps?: number | undefined;
-  /**
-   * Normalize `x + residual` instead of `x` (a skip connection fused in); `x.length` elements.
-   * @defaultValue none
-   */
-  residual?: TensorLike | undefined;
-  /**
-   * Receives `x + residual`; only together with `residual`. `x.length` elements.
-   * @defaultValue none: the sum is not stored
-   */
-  sumOut?: TensorLike | undefined;
-  /**
-   * Receives the output and is returned; `x.length` elements. May be `x` itself (in place).
-   * @defaultValue none: a new `Float32Array` is returned
-   */
-  out?: TensorLike | undefined;
+  invStd?: TensorLike | undefined;
 }
 
-/**
- * Options of `batchNorm(x, shape, options)`. Inference (the default) normalizes with `runningMean` and
- * `runningVar`; training normalizes with the batch's statistics and updates the running ones (PyTorch).
- */
-export interface BatchNormOptions {
+/** The channel layout option of the channel ops. */
+export interface LayoutOptions {
   /**
    * Where the channel axis is: `'NCHW'` (`[N, C, ...spatial]`) or `'NHWC'` (`[N, ...spatial, C]`).
    * @defaultValue `'NCHW'`
    */
   layout?: Layout | undefined;
-  /**
-   * Per-channel scale (PyTorch's `weight`, ONNX's `scale`), C elements.
-   * @defaultValue none: a scale of 1
-   */
-  weight?: TensorLike | undefined;
-  /**
-   * Per-channel shift (ONNX's `B`), C elements.
-   * @defaultValue none: a shift of 0
-   */
-  bias?: TensorLike | undefined;
+}
+
+/**
+ * Options of `batchNorm(x, shape, options)`. Inference (the default) normalizes with `runningMean` and
+ * `runningVar`; training normalizes with the batch's statistics and updates the running ones (PyTorch).
+ * `mean`/`invStd` are training's batch statistics per channel (inference computes none).
+ */
+export interface BatchNormOptions extends CommonOptions, AffineOptions, BiasOptions, StatsOptions, LayoutOptions {
   /**
    * Per-channel running mean, C elements. Required in inference (read); optional in training, where it
    * is updated in place: `r = (1 - momentum) * r + momentum * batchMean`. Give both running buffers or
@@ -153,65 +194,13 @@ export interface BatchNormOptions {
    * @defaultValue `true`
    */
   unbiasedRunningVar?: boolean | undefined;
-  /**
-   * Added to the variance before the square root: `1 / sqrt(var + eps)`. A finite number >= 0.
-   * @defaultValue `1e-5`
-   */
-  eps?: number | undefined;
-  /**
-   * Receives the output and is returned; `x.length` elements. May be `x` itself (in place).
-   * @defaultValue none: a new `Float32Array` is returned
-   */
-  out?: TensorLike | undefined;
 }
 
 /** Options of `instanceNorm(x, shape, options)` and `groupNorm(x, shape, numGroups, options)`. */
-export interface ChannelNormOptions {
-  /**
-   * Where the channel axis is: `'NCHW'` (`[N, C, ...spatial]`) or `'NHWC'` (`[N, ...spatial, C]`).
-   * @defaultValue `'NCHW'`
-   */
-  layout?: Layout | undefined;
-  /**
-   * Per-channel scale, C elements (also for groupNorm: ONNX GroupNormalization-21 and PyTorch).
-   * @defaultValue none: a scale of 1
-   */
-  weight?: TensorLike | undefined;
-  /**
-   * Per-channel shift, C elements.
-   * @defaultValue none: a shift of 0
-   */
-  bias?: TensorLike | undefined;
-  /**
-   * Added to the variance before the square root: `1 / sqrt(var + eps)`. A finite number >= 0.
-   * @defaultValue `1e-5`
-   */
-  eps?: number | undefined;
-  /**
-   * Receives the output and is returned; `x.length` elements. May be `x` itself (in place).
-   * @defaultValue none: a new `Float32Array` is returned
-   */
-  out?: TensorLike | undefined;
-}
+export interface ChannelNormOptions extends CommonOptions, AffineOptions, BiasOptions, StatsOptions, LayoutOptions {}
 
 /**
  * Options of `adaIN(content, contentShape, style, styleShape, options)`: each content plane takes the
- * standard deviation and mean of the matching style plane.
+ * standard deviation and mean of the matching style plane (`eps` is added to both variances).
  */
-export interface AdaINOptions {
-  /**
-   * Where the channel axis is, for both content and style: `'NCHW'` or `'NHWC'`.
-   * @defaultValue `'NCHW'`
-   */
-  layout?: Layout | undefined;
-  /**
-   * Added to both variances before the square root: `sigma = sqrt(var + eps)`. A finite number >= 0.
-   * @defaultValue `1e-5`
-   */
-  eps?: number | undefined;
-  /**
-   * Receives the output and is returned; `content.length` elements. May be `content` itself.
-   * @defaultValue none: a new `Float32Array` is returned
-   */
-  out?: TensorLike | undefined;
-}
+export interface AdaINOptions extends CommonOptions, StatsOptions, LayoutOptions {}

@@ -5,6 +5,7 @@
 
 import { NormkitError, describe } from './errors.js';
 import { Tensor } from './memory.js';
+import { EPILOGUE_GELU, EPILOGUE_GELU_TANH, EPILOGUE_IDENTITY, EPILOGUE_RELU, EPILOGUE_SILU } from './generated/abi.js';
 
 const EMPTY_OPTIONS = Object.freeze({});
 
@@ -160,3 +161,20 @@ export function checkWorkspace(what: string, C: number, styleGroups: number): vo
   }
 }
 
+
+const ACTIVATIONS: Readonly<Record<string, number>> = {
+  relu: EPILOGUE_RELU,
+  silu: EPILOGUE_SILU,
+  gelu: EPILOGUE_GELU,
+  gelu_tanh: EPILOGUE_GELU_TANH,
+};
+
+/** The kernels' epilogue kind for the `activation` option (undefined: none). */
+export function checkActivation(activation: unknown): number {
+  if (activation === undefined) return EPILOGUE_IDENTITY;
+  if (typeof activation === 'string' && Object.hasOwn(ACTIVATIONS, activation)) return ACTIVATIONS[activation];
+  throw new NormkitError(
+    'INVALID_OPTION',
+    `activation: expected 'relu', 'silu', 'gelu' or 'gelu_tanh', got ${describe(activation)}`,
+  );
+}

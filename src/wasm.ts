@@ -15,6 +15,7 @@ export interface Kernels {
   paramBlock(): number;
   paramBlockBytes(): number;
   workspaceBytes(C: number, styleGroups: number): number;
+  rowWorkspaceBytes(n: number): number;
   normalizeRows: Kernel;
   groupNorm: Kernel;
   batchNormInference: Kernel;

@@ -4,23 +4,32 @@ import { NormkitError, describe } from '../errors.js';
 import { getKernels, type KernelName } from '../wasm.js';
 import {
   P_X, P_Y, P_WEIGHT, P_BIAS, P_RUNNING_MEAN, P_RUNNING_VAR, P_STYLE, P_UNITS, P_C, P_HW, P_GROUPS, P_STYLE_UNITS,
-  P_STYLE_HW, P_FLAGS, P_EPS, P_MOMENTUM, FLAG_CHANNELS_LAST, FLAG_UNBIASED,
+  P_STYLE_HW, P_FLAGS, P_EPS, P_MOMENTUM, P_EPILOGUE, P_RESIDUAL, P_INPUT_BIAS, P_SUM_OUT, P_MEAN_OUT, P_INV_STD_OUT,
+  P_RESIDUAL_STEP, P_INPUT_BIAS_STEP, P_WEIGHT_STEP, P_BIAS_STEP, FLAG_CHANNELS_LAST, FLAG_UNBIASED,
+  FLAG_RESIDUAL_PER_CHANNEL, FLAG_INPUT_BIAS_PER_CHANNEL,
 } from '../generated/abi.js';
 import {
   readOptions, lengthOf, checkLength, readShape, checkEps, checkLayout, checkBoolean, channelDims, checkWorkspace,
+  checkActivation,
 } from '../validate.js';
+import { readShapeOption, channelOperand } from '../broadcast.js';
 import { checkAliasing } from '../aliasing.js';
 import { execute, result } from '../execute.js';
+import { Tensor } from '../memory.js';
 import type { Binding, Plan, Scalar } from '../plan.js';
 import type { AdaINOptions, BatchNormOptions, ChannelNormOptions, TensorLike } from '../types.js';
 
+const COMMON = [
+  'layout', 'eps', 'out', 'residual', 'residualShape', 'inputBias', 'inputBiasShape', 'sumOut', 'mean', 'invStd',
+];
+const AFFINE = ['weight', 'weightShape', 'bias', 'biasShape'];
 const BATCH_NORM_OPTIONS = new Set([
-  'layout', 'weight', 'bias', 'runningMean', 'runningVar', 'training', 'momentum', 'unbiasedRunningVar', 'eps', 'out',
+  ...COMMON, ...AFFINE, 'runningMean', 'runningVar', 'training', 'momentum', 'unbiasedRunningVar',
 ]);
-const CHANNEL_NORM_OPTIONS = new Set(['layout', 'weight', 'bias', 'eps', 'out']);
-const ADAIN_OPTIONS = new Set(['layout', 'eps', 'out']);
+const CHANNEL_NORM_OPTIONS = new Set([...COMMON, ...AFFINE]);
+const ADAIN_OPTIONS = new Set(COMMON);
 
-/** A validated channel tensor with its output, and the bindings every channel op starts from. */
+/** A validated channel tensor with its output, and the bindings and scalars every channel op starts from. */
 interface ChannelCall {
   y: TensorLike;
   rank: number;
@@ -30,41 +39,133 @@ interface ChannelCall {
   HW: number;
   channelsLast: boolean;
   bindings: Binding[];
+  scalars: Scalar[];
 }
 
-/** Names of the main input and its shape: adaIN calls them content and contentShape. */
-interface ChannelNames {
+const X_NAMES: ChannelSpec = { x: 'x', shape: 'shape' };
+
+/** The options every channel op shares, each read once. */
+interface ChannelArgs {
+  layout: unknown;
+  weight?: unknown;
+  weightShape?: unknown;
+  bias?: unknown;
+  biasShape?: unknown;
+  out: unknown;
+  activation: unknown;
+  residual: unknown;
+  residualShape: unknown;
+  inputBias: unknown;
+  inputBiasShape: unknown;
+  sumOut: unknown;
+  mean: unknown;
+  invStd: unknown;
+}
+
+/** How an op names its main input and its shape (adaIN: content, contentShape). */
+interface ChannelSpec {
   x: string;
   shape: string;
 }
-const X_NAMES: ChannelNames = { x: 'x', shape: 'shape' };
 
-interface ChannelArgs {
-  layout: unknown;
-  weight: TensorLike | undefined;
-  bias: TensorLike | undefined;
-  out: TensorLike | undefined;
+// A per-channel operand: the default [C], or one value per (sample, channel) by its shape option. Binds it
+// (with the samples when it has one value per sample) and returns its step, or undefined when it is
+// shaped like x over the spatial axes too (residual and inputBias only).
+function bindPerChannel(
+  name: string, field: number, value: TensorLike, shapeIn: unknown, call: ChannelCall & { shape: number[] },
+  spatialOk: boolean,
+): number | undefined {
+  const { C, shape, channelsLast, bindings, length } = call;
+  let operand: ReturnType<typeof channelOperand>;
+  if (shapeIn === undefined) {
+    checkLength(name, value, C, `one per channel: C = ${C}`);
+    operand = { perSample: false, values: undefined };
+  } else {
+    const opShape = readShapeOption(`${name}Shape`, shapeIn);
+    const count = opShape.reduce((a, b) => a * b, 1);
+    checkLength(name, value, count, `the product of ${name}Shape ${describe(opShape)} = ${count}`);
+    const data = value instanceof Tensor ? value.array : value;
+    operand = channelOperand(`${name}Shape`, data, opShape, shape, channelsLast, spatialOk);
+  }
+  if (operand === undefined) {
+    bindings.push({ name, value, role: 'in', field, unit: length / Math.max(call.N, 1) });
+    return undefined;
+  }
+  bindings.push({ name, value: operand.values ?? value, role: 'in', field, unit: operand.perSample ? C : 0 });
+  return operand.perSample ? C : 0;
 }
 
-// Validates what every channel op shares: x, its shape and layout, per-channel weight/bias, and out.
-function channelCall(x: TensorLike, shapeIn: readonly number[], a: ChannelArgs, names = X_NAMES): ChannelCall {
-  const length = lengthOf(names.x, x);
-  const shape = readShape(names.shape, shapeIn, length, names.x, 2);
+// Validates what every channel op shares: x, its shape and layout, the affine, skip inputs, statistics
+// outputs, activation and out.
+function channelCall(x: TensorLike, shapeIn: readonly number[], a: ChannelArgs, spec: ChannelSpec): ChannelCall {
+  const length = lengthOf(spec.x, x);
+  const shape = readShape(spec.shape, shapeIn, length, spec.x, 2);
   const channelsLast = checkLayout(a.layout);
   const [N, C, HW] = channelDims(shape, channelsLast);
-  const why = `one per channel: C = ${C}`;
-  const { weight, bias, out } = a;
-  if (weight !== undefined) checkLength('weight', weight, C, why);
-  if (bias !== undefined) checkLength('bias', bias, C, why);
-  if (out !== undefined) checkLength('out', out, length, `the length of ${names.x}`);
-  const y = out ?? new Float32Array(length);
+  const epilogue = checkActivation(a.activation);
+  const given = (name: string, v: unknown, shapeName: string, s: unknown): v is TensorLike => {
+    if (v !== undefined) {
+      lengthOf(name, v);
+      return true;
+    }
+    if (s !== undefined) throw new NormkitError('INVALID_OPTION', `${shapeName}: only meaningful with ${name}, but ${name} is undefined`);
+    return false;
+  };
+  const { out, sumOut, mean, invStd } = a;
+  if (out !== undefined) checkLength('out', out, length, `the length of ${spec.x}`);
+  const y = (out as TensorLike | undefined) ?? new Float32Array(length);
   const bindings: Binding[] = [
-    { name: names.x, value: x, role: 'in', field: P_X, unit: C * HW },
+    { name: spec.x, value: x, role: 'in', field: P_X, unit: C * HW },
     { name: 'out', value: y, role: 'out', field: P_Y, unit: C * HW },
   ];
-  if (weight !== undefined) bindings.push({ name: 'weight', value: weight, role: 'in', field: P_WEIGHT, unit: 0 });
-  if (bias !== undefined) bindings.push({ name: 'bias', value: bias, role: 'in', field: P_BIAS, unit: 0 });
-  return { y, rank: shape.length, length, N, C, HW, channelsLast, bindings };
+  const scalars: Scalar[] = [{ field: P_EPILOGUE, value: epilogue }];
+  const call = { y, rank: shape.length, shape, length, N, C, HW, channelsLast, bindings, scalars };
+  let flags = channelsLast ? FLAG_CHANNELS_LAST : 0;
+  if (given('weight', a.weight, 'weightShape', a.weightShape)) {
+    scalars.push({ field: P_WEIGHT_STEP, value: bindPerChannel('weight', P_WEIGHT, a.weight, a.weightShape, call, false) ?? 0 });
+  }
+  if (given('bias', a.bias, 'biasShape', a.biasShape)) {
+    scalars.push({ field: P_BIAS_STEP, value: bindPerChannel('bias', P_BIAS, a.bias, a.biasShape, call, false) ?? 0 });
+  }
+  const hasResidual = given('residual', a.residual, 'residualShape', a.residualShape);
+  if (hasResidual) {
+    // Without residualShape the residual is shaped like x.
+    const step = bindPerChannel('residual', P_RESIDUAL, a.residual as TensorLike, a.residualShape ?? shape, call, true);
+    if (step !== undefined) {
+      flags |= FLAG_RESIDUAL_PER_CHANNEL;
+      scalars.push({ field: P_RESIDUAL_STEP, value: step });
+    }
+  }
+  const hasInputBias = given('inputBias', a.inputBias, 'inputBiasShape', a.inputBiasShape);
+  if (hasInputBias) {
+    const step = bindPerChannel('inputBias', P_INPUT_BIAS, a.inputBias as TensorLike, a.inputBiasShape, call, true);
+    if (step !== undefined) {
+      flags |= FLAG_INPUT_BIAS_PER_CHANNEL;
+      scalars.push({ field: P_INPUT_BIAS_STEP, value: step });
+    }
+  }
+  if (sumOut !== undefined) {
+    if (!hasResidual && !hasInputBias) {
+      throw new NormkitError('INVALID_OPTION', 'sumOut: only meaningful with residual or inputBias, but both are undefined');
+    }
+    checkLength('sumOut', sumOut, length, `the length of ${spec.x}`);
+    bindings.push({ name: 'sumOut', value: sumOut as TensorLike, role: 'out', field: P_SUM_OUT, unit: C * HW });
+  }
+  for (const [name, v] of [['mean', mean], ['invStd', invStd]] as const) if (v !== undefined) lengthOf(name, v);
+  scalars.push({ field: P_FLAGS, value: flags });
+  return call;
+}
+
+// The statistics outputs: `perSample` values per sample (groups), or 0 for one per channel over the batch.
+function bindStats(call: ChannelCall, a: { mean: unknown; invStd: unknown }, perSample: number): void {
+  const { N, C } = call;
+  const length = perSample > 0 ? N * perSample : C;
+  const why = perSample > 0 ? `one value per (sample, group): ${N} x ${perSample}` : `one per channel: C = ${C}`;
+  for (const [name, v, field] of [['mean', a.mean, P_MEAN_OUT], ['invStd', a.invStd, P_INV_STD_OUT]] as const) {
+    if (v === undefined) continue;
+    checkLength(name, v, length, why);
+    call.bindings.push({ name, value: v as TensorLike, role: 'out', field, unit: perSample });
+  }
 }
 
 /** What a channel op adds to the common plan. */
@@ -79,17 +180,19 @@ interface PlanSpec {
 }
 
 function channelPlan(op: string, kernel: KernelName, call: ChannelCall, spec: PlanSpec): Plan {
-  const { N, C, HW, channelsLast, bindings } = call;
-  const { scalars, whole = false } = spec;
+  const { N, C, HW, bindings } = call;
+  const whole = spec.whole ?? false;
   if (whole) for (let i = 0; i < bindings.length; i++) bindings[i] = { ...bindings[i], unit: 0 };
-  scalars.push({ field: P_C, value: C }, { field: P_HW, value: HW });
+  const scalars = [...call.scalars, ...spec.scalars, { field: P_C, value: C }, { field: P_HW, value: HW }];
   if (whole) scalars.push({ field: P_UNITS, value: N });
-  const i = scalars.findIndex((s) => s.field === P_FLAGS);
-  const layoutFlag = channelsLast ? FLAG_CHANNELS_LAST : 0;
-  if (i < 0) scalars.push({ field: P_FLAGS, value: layoutFlag });
-  else scalars[i] = { field: P_FLAGS, value: scalars[i].value | layoutFlag };
+  // FLAGS from the call and from the op, merged into one field.
+  let flags = 0;
+  for (const s of scalars) if (s.field === P_FLAGS) flags |= s.value;
+  const x = bindings[0].name;
   return {
-    op, kernel, units: whole ? 1 : N, unitLength: whole ? 0 : C * HW, bindings, sameOk: [['out', bindings[0].name]], scalars,
+    op, kernel, units: whole ? 1 : N, unitLength: whole ? 0 : C * HW, bindings,
+    sameOk: [['out', x], ['out', 'residual'], ['sumOut', x], ['sumOut', 'residual']],
+    scalars: [...scalars.filter((s) => s.field !== P_FLAGS), { field: P_FLAGS, value: flags }],
     unitFields: whole ? [] : [P_UNITS, ...(spec.unitFields ?? [])], workBytes: spec.workBytes,
   };
 }
@@ -109,8 +212,9 @@ function run(plan: Plan, call: ChannelCall): Float32Array<ArrayBuffer> {
  */
 export function batchNorm(x: TensorLike, shape: readonly number[], options?: BatchNormOptions): Float32Array<ArrayBuffer> {
   const {
-    layout = 'NCHW', weight, bias, runningMean, runningVar, training: trainingIn = false, momentum = 0.1,
-    unbiasedRunningVar = true, eps: epsIn = 1e-5, out,
+    layout = 'NCHW', weight, weightShape, bias, biasShape, runningMean, runningVar, training: trainingIn = false,
+    momentum = 0.1, unbiasedRunningVar = true, eps: epsIn = 1e-5, out, activation, residual, residualShape, inputBias,
+    inputBiasShape, sumOut, mean, invStd,
   } = readOptions('batchNorm', options, BATCH_NORM_OPTIONS);
   const k = getKernels();
   const eps = checkEps(epsIn);
@@ -119,7 +223,17 @@ export function batchNorm(x: TensorLike, shape: readonly number[], options?: Bat
   if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1)) {
     throw new NormkitError('INVALID_MOMENTUM', `momentum: expected a number in [0, 1], got ${describe(momentum)}`);
   }
-  const call = channelCall(x, shape, { layout, weight, bias, out });
+  if (!training && (mean !== undefined || invStd !== undefined)) {
+    throw new NormkitError(
+      'INVALID_OPTION',
+      `${mean !== undefined ? 'mean' : 'invStd'}: inference (training: false) computes no statistics to save; use runningMean/runningVar`,
+    );
+  }
+  const call = channelCall(x, shape, {
+    layout, weight, weightShape, bias, biasShape, out, activation, residual, residualShape, inputBias, inputBiasShape,
+    sumOut, mean, invStd,
+  }, X_NAMES);
+  bindStats(call, { mean, invStd }, 0);
   const { N, C, HW, length } = call;
   const why = `one per channel: C = ${C}`;
   if (training) {
@@ -145,8 +259,8 @@ export function batchNorm(x: TensorLike, shape: readonly number[], options?: Bat
   if (runningVar !== undefined) checkLength('runningVar', runningVar, C, why);
   // Training updates the running statistics in place: they are outputs too.
   const role = training ? 'inout' : 'in';
-  if (runningMean !== undefined) call.bindings.push({ name: 'runningMean', value: runningMean, role, field: P_RUNNING_MEAN, unit: 0 });
-  if (runningVar !== undefined) call.bindings.push({ name: 'runningVar', value: runningVar, role, field: P_RUNNING_VAR, unit: 0 });
+  if (runningMean !== undefined) call.bindings.push({ name: 'runningMean', value: runningMean as TensorLike, role, field: P_RUNNING_MEAN, unit: 0 });
+  if (runningVar !== undefined) call.bindings.push({ name: 'runningVar', value: runningVar as TensorLike, role, field: P_RUNNING_VAR, unit: 0 });
   if (length > 0) checkWorkspace('batchNorm', C, 0);
   const workBytes = () => k.workspaceBytes(C, 0);
   const eps64 = { field: P_EPS, value: eps, f64: true };
@@ -163,10 +277,16 @@ export function batchNorm(x: TensorLike, shape: readonly number[], options?: Bat
 function groupNormCall(
   op: string, x: TensorLike, shape: readonly number[], numGroups: unknown, options: ChannelNormOptions | undefined,
 ): Float32Array<ArrayBuffer> {
-  const { layout = 'NCHW', weight, bias, eps: epsIn = 1e-5, out } = readOptions(op, options, CHANNEL_NORM_OPTIONS);
+  const {
+    layout = 'NCHW', weight, weightShape, bias, biasShape, eps: epsIn = 1e-5, out, activation, residual, residualShape,
+    inputBias, inputBiasShape, sumOut, mean, invStd,
+  } = readOptions(op, options, CHANNEL_NORM_OPTIONS);
   const k = getKernels();
   const eps = checkEps(epsIn);
-  const call = channelCall(x, shape, { layout, weight, bias, out });
+  const call = channelCall(x, shape, {
+    layout, weight, weightShape, bias, biasShape, out, activation, residual, residualShape, inputBias, inputBiasShape,
+    sumOut, mean, invStd,
+  }, X_NAMES);
   const { C, length } = call;
   const G = numGroups === undefined ? Math.max(C, 1) : numGroups; // instanceNorm: one group per channel
   if (typeof G !== 'number' || !Number.isInteger(G) || G < 1 || C % G !== 0) {
@@ -175,6 +295,7 @@ function groupNormCall(
       `numGroups: expected a positive integer that divides the channel count C = ${C}, got ${describe(numGroups)}`,
     );
   }
+  bindStats(call, { mean, invStd }, G);
   if (length > 0) checkWorkspace(op, C, 0);
   const plan = channelPlan(op, 'groupNorm', call, {
     scalars: [{ field: P_GROUPS, value: G }, { field: P_EPS, value: eps, f64: true }],
@@ -207,12 +328,16 @@ export function adaIN(
   content: TensorLike, contentShape: readonly number[], style: TensorLike, styleShapeIn: readonly number[],
   options?: AdaINOptions,
 ): Float32Array<ArrayBuffer> {
-  const { layout = 'NCHW', eps: epsIn = 1e-5, out } = readOptions('adaIN', options, ADAIN_OPTIONS);
+  const {
+    layout = 'NCHW', eps: epsIn = 1e-5, out, activation, residual, residualShape, inputBias, inputBiasShape, sumOut,
+    mean, invStd,
+  } = readOptions('adaIN', options, ADAIN_OPTIONS);
   const k = getKernels();
   const eps = checkEps(epsIn);
-  const call = channelCall(
-    content, contentShape, { layout, weight: undefined, bias: undefined, out }, { x: 'content', shape: 'contentShape' },
-  );
+  const call = channelCall(content, contentShape, {
+    layout, out, activation, residual, residualShape, inputBias, inputBiasShape, sumOut, mean, invStd,
+  }, { x: 'content', shape: 'contentShape' });
+  bindStats(call, { mean, invStd }, call.C);
   const { N, C, length, channelsLast } = call;
   const styleLength = lengthOf('style', style);
   const styleShape = readShape('styleShape', styleShapeIn, styleLength, 'style', 2);

@@ -3,17 +3,21 @@
 import { NormkitError, describe } from '../errors.js';
 import { getKernels } from '../wasm.js';
 import {
-  P_X, P_Y, P_RESIDUAL, P_SUM_OUT, P_WEIGHT, P_BIAS, P_MEAN_OUT, P_INV_STD_OUT, P_UNITS, P_LENGTH, P_FLAGS, P_EPS,
-  FLAG_CENTERED,
+  P_X, P_Y, P_RESIDUAL, P_INPUT_BIAS, P_SUM_OUT, P_WEIGHT, P_BIAS, P_MEAN_OUT, P_INV_STD_OUT, P_UNITS, P_LENGTH,
+  P_FLAGS, P_EPS, P_EPILOGUE, P_RESIDUAL_ROWS, P_INPUT_BIAS_ROWS, P_WEIGHT_ROWS, P_BIAS_ROWS, P_WEIGHT_INDEX,
+  P_BIAS_INDEX, P_RESIDUAL_STEP, P_INPUT_BIAS_STEP, P_WEIGHT_STEP, P_BIAS_STEP, P_WEIGHT_INNER, P_BIAS_INNER,
+  FLAG_CENTERED, INNER_FULL,
 } from '../generated/abi.js';
-import { readOptions, lengthOf, checkLength, readShape, checkEps } from '../validate.js';
-import { execute, result } from '../execute.js';
+import { readOptions, lengthOf, checkLength, readShape, checkEps, checkActivation } from '../validate.js';
+import { readShapeOption, rowOperand } from '../broadcast.js';
 import { checkAliasing } from '../aliasing.js';
-import type { Binding, Plan } from '../plan.js';
+import { execute, result } from '../execute.js';
+import type { Binding, Plan, Scalar } from '../plan.js';
 import type { LayerNormOptions, RmsNormOptions, TensorLike } from '../types.js';
 
-const LAYER_NORM_OPTIONS = new Set(['axis', 'weight', 'bias', 'eps', 'residual', 'sumOut', 'out', 'mean', 'invStd']);
-const RMS_NORM_OPTIONS = new Set(['axis', 'weight', 'eps', 'residual', 'sumOut', 'out']);
+const COMMON = ['axis', 'weight', 'weightShape', 'eps', 'residual', 'residualShape', 'inputBias', 'inputBiasShape', 'sumOut', 'out'];
+const LAYER_NORM_OPTIONS = new Set([...COMMON, 'bias', 'biasShape', 'mean', 'invStd']);
+const RMS_NORM_OPTIONS = new Set([...COMMON, 'invStd']);
 // out and sumOut may be x or residual itself: each element is read before it is written.
 const SAME_OK = [['out', 'x'], ['out', 'residual'], ['sumOut', 'x'], ['sumOut', 'residual']] as const;
 
@@ -30,20 +34,69 @@ function firstAxis(shape: readonly number[], axis: unknown): number {
 }
 
 /** Options of the row ops, each read once. */
-interface RowArgs {
-  axis: unknown;
-  weight: TensorLike | undefined;
-  bias: TensorLike | undefined;
-  eps: unknown;
-  residual: TensorLike | undefined;
-  sumOut: TensorLike | undefined;
-  out: TensorLike | undefined;
-  mean: TensorLike | undefined;
-  invStd: TensorLike | undefined;
+type RowArgs = { [K in keyof LayerNormOptions]-?: unknown };
+
+/** The parameter-block fields of one broadcastable operand of the row ops. */
+interface OperandFields {
+  name: string;
+  ptr: number;
+  rows: number;
+  step: number;
+  inner?: number;
+  index?: number;
+}
+const RESIDUAL: OperandFields = { name: 'residual', ptr: P_RESIDUAL, rows: P_RESIDUAL_ROWS, step: P_RESIDUAL_STEP };
+const INPUT_BIAS: OperandFields = { name: 'inputBias', ptr: P_INPUT_BIAS, rows: P_INPUT_BIAS_ROWS, step: P_INPUT_BIAS_STEP };
+const WEIGHT: OperandFields = { name: 'weight', ptr: P_WEIGHT, rows: P_WEIGHT_ROWS, step: P_WEIGHT_STEP, inner: P_WEIGHT_INNER, index: P_WEIGHT_INDEX };
+const BIAS: OperandFields = { name: 'bias', ptr: P_BIAS, rows: P_BIAS_ROWS, step: P_BIAS_STEP, inner: P_BIAS_INNER, index: P_BIAS_INDEX };
+
+/** A call's layout of the row ops: x's shape, split into rows before `first` and n positions from it. */
+interface Rows {
+  shape: number[];
+  first: number;
+  rows: number;
+  n: number;
+  length: number;
+}
+
+/**
+ * Binds an operand given with or without its `*Shape` option. Without one it has the default shape: x's
+ * for residual (read with the rows), the group's for the others (the same for every row). Returns whether
+ * the kernel gathers its rows (INNER_SCALAR or INNER_MIXED), which needs workspace.
+ */
+function bindOperand(
+  f: OperandFields, value: TensorLike, shapeIn: unknown, x: Rows, plan: { bindings: Binding[]; scalars: Scalar[] },
+): boolean {
+  const { shape, first, rows, n, length } = x;
+  const shapeName = `${f.name}Shape`;
+  const fullRowsOnly = f.inner === undefined;
+  let operand;
+  if (shapeIn === undefined) {
+    const sliced = f === RESIDUAL;
+    checkLength(f.name, value, sliced ? length : n, sliced ? 'the length of x' : `the product of shape[axis..] = ${n}`);
+    operand = { step: sliced ? n : 0, rows: undefined, inner: INNER_FULL, index: undefined };
+  } else {
+    const opShape = readShapeOption(shapeName, shapeIn);
+    const count = opShape.reduce((a, b) => a * b, 1);
+    checkLength(f.name, value, count, `the product of ${shapeName} ${describe(opShape)} = ${count}`);
+    operand = rowOperand(shapeName, opShape, shape, first, fullRowsOnly);
+  }
+  // An operand shaped like x is read with the rows; any other is read whole in every pass.
+  const sliced = operand.rows === undefined && operand.step === n && n > 0 && rows > 1;
+  plan.bindings.push({ name: f.name, value, role: 'in', field: f.ptr, unit: sliced ? n : 0 });
+  if (operand.rows !== undefined) {
+    plan.bindings.push({ name: `${f.name} rows`, value: operand.rows, role: 'in', field: f.rows, unit: 1 });
+  }
+  plan.scalars.push({ field: f.step, value: sliced ? n : operand.rows === undefined ? operand.step : 0 });
+  if (f.inner !== undefined && f.index !== undefined) {
+    plan.scalars.push({ field: f.inner, value: operand.inner });
+    if (operand.index !== undefined) plan.bindings.push({ name: `${f.name} index`, value: operand.index, role: 'in', field: f.index, unit: 0 });
+  }
+  return operand.inner !== INNER_FULL;
 }
 
 function normalizeRows(op: string, x: TensorLike, shapeIn: readonly number[], a: RowArgs, centered: boolean): Float32Array<ArrayBuffer> {
-  getKernels();
+  const k = getKernels();
   const length = lengthOf('x', x);
   const shape = readShape('shape', shapeIn, length, 'x', 1);
   const first = firstAxis(shape, a.axis);
@@ -54,14 +107,25 @@ function normalizeRows(op: string, x: TensorLike, shapeIn: readonly number[], a:
     else n *= shape[i];
   }
   const eps = checkEps(a.eps);
-  const { weight, bias, residual, sumOut, out, mean, invStd } = a;
-  const groupWhy = `the product of shape[axis..] = ${n}`;
-  if (weight !== undefined) checkLength('weight', weight, n, groupWhy);
-  if (bias !== undefined) checkLength('bias', bias, n, groupWhy);
-  if (residual !== undefined) checkLength('residual', residual, length, 'the length of x');
+  const epilogue = checkActivation(a.activation);
+  const weight = a.weight as TensorLike | undefined;
+  const bias = a.bias as TensorLike | undefined;
+  const residual = a.residual as TensorLike | undefined;
+  const inputBias = a.inputBias as TensorLike | undefined;
+  const sumOut = a.sumOut as TensorLike | undefined;
+  const out = a.out as TensorLike | undefined;
+  const mean = a.mean as TensorLike | undefined;
+  const invStd = a.invStd as TensorLike | undefined;
+  for (const [name, v, shapeName, s] of [
+    ['weight', weight, 'weightShape', a.weightShape], ['bias', bias, 'biasShape', a.biasShape],
+    ['residual', residual, 'residualShape', a.residualShape], ['inputBias', inputBias, 'inputBiasShape', a.inputBiasShape],
+  ] as const) {
+    if (v !== undefined) lengthOf(name, v);
+    else if (s !== undefined) throw new NormkitError('INVALID_OPTION', `${shapeName}: only meaningful with ${name}, but ${name} is undefined`);
+  }
   if (sumOut !== undefined) {
-    if (residual === undefined) {
-      throw new NormkitError('INVALID_OPTION', `sumOut: only meaningful with residual, but residual is ${describe(residual)}`);
+    if (residual === undefined && inputBias === undefined) {
+      throw new NormkitError('INVALID_OPTION', `sumOut: only meaningful with residual or inputBias, but both are undefined`);
     }
     checkLength('sumOut', sumOut, length, 'the length of x');
   }
@@ -69,30 +133,36 @@ function normalizeRows(op: string, x: TensorLike, shapeIn: readonly number[], a:
   if (mean !== undefined) checkLength('mean', mean, rows, `one value per group: ${rows}`);
   if (invStd !== undefined) checkLength('invStd', invStd, rows, `one value per group: ${rows}`);
   const y = out ?? new Float32Array(length);
-  const bindings: Binding[] = [
-    { name: 'x', value: x, role: 'in', field: P_X, unit: n },
-    { name: 'out', value: y, role: 'out', field: P_Y, unit: n },
-  ];
-  if (residual !== undefined) bindings.push({ name: 'residual', value: residual, role: 'in', field: P_RESIDUAL, unit: n });
-  if (sumOut !== undefined) bindings.push({ name: 'sumOut', value: sumOut, role: 'out', field: P_SUM_OUT, unit: n });
-  if (weight !== undefined) bindings.push({ name: 'weight', value: weight, role: 'in', field: P_WEIGHT, unit: 0 });
-  if (bias !== undefined) bindings.push({ name: 'bias', value: bias, role: 'in', field: P_BIAS, unit: 0 });
-  if (mean !== undefined) bindings.push({ name: 'mean', value: mean, role: 'out', field: P_MEAN_OUT, unit: 1 });
-  if (invStd !== undefined) bindings.push({ name: 'invStd', value: invStd, role: 'out', field: P_INV_STD_OUT, unit: 1 });
-  const plan: Plan = {
-    op, kernel: 'normalizeRows', units: rows, unitLength: n, bindings, sameOk: SAME_OK,
+  const layout: Rows = { shape, first, rows, n, length };
+  const plan = {
+    bindings: [
+      { name: 'x', value: x, role: 'in', field: P_X, unit: n },
+      { name: 'out', value: y, role: 'out', field: P_Y, unit: n },
+    ] as Binding[],
     scalars: [
       { field: P_LENGTH, value: n },
       { field: P_FLAGS, value: centered ? FLAG_CENTERED : 0 },
       { field: P_EPS, value: eps, f64: true },
-    ],
-    unitFields: [P_UNITS],
+      { field: P_EPILOGUE, value: epilogue },
+    ] as Scalar[],
+  };
+  if (residual !== undefined) bindOperand(RESIDUAL, residual, a.residualShape, layout, plan);
+  if (sumOut !== undefined) plan.bindings.push({ name: 'sumOut', value: sumOut, role: 'out', field: P_SUM_OUT, unit: n });
+  if (inputBias !== undefined) bindOperand(INPUT_BIAS, inputBias, a.inputBiasShape, layout, plan);
+  let gathers = false;
+  if (weight !== undefined) gathers = bindOperand(WEIGHT, weight, a.weightShape, layout, plan);
+  if (bias !== undefined) gathers = bindOperand(BIAS, bias, a.biasShape, layout, plan) || gathers;
+  if (mean !== undefined) plan.bindings.push({ name: 'mean', value: mean, role: 'out', field: P_MEAN_OUT, unit: 1 });
+  if (invStd !== undefined) plan.bindings.push({ name: 'invStd', value: invStd, role: 'out', field: P_INV_STD_OUT, unit: 1 });
+  const full: Plan = {
+    op, kernel: 'normalizeRows', units: rows, unitLength: n, bindings: plan.bindings, sameOk: SAME_OK,
+    scalars: plan.scalars, unitFields: [P_UNITS], workBytes: gathers ? () => k.rowWorkspaceBytes(n) : undefined,
   };
   if (length > 0) {
-    execute(plan);
+    execute(full);
     return result(y);
   }
-  checkAliasing(plan);
+  checkAliasing(full);
   // Empty groups have no statistics: their mean and invStd are NaN.
   if (rows > 0) {
     if (mean !== undefined) result(mean).fill(NaN);
@@ -103,18 +173,29 @@ function normalizeRows(op: string, x: TensorLike, shapeIn: readonly number[], a:
 
 /**
  * Layer normalization over the axes `axis..rank-1` (ONNX LayerNormalization; PyTorch's layer_norm with
- * normalized_shape = shape.slice(axis)). With `residual`, normalizes `x + residual` (SkipLayerNorm) and
- * writes that sum to `sumOut` when given.
+ * normalized_shape = shape.slice(axis)). With `residual` (and `inputBias`), normalizes
+ * `x + residual + inputBias` (SkipLayerNorm) and writes that sum to `sumOut` when given.
  */
 export function layerNorm(x: TensorLike, shape: readonly number[], options?: LayerNormOptions): Float32Array<ArrayBuffer> {
-  const { axis = -1, weight, bias, eps = 1e-5, residual, sumOut, out, mean, invStd } =
-    readOptions('layerNorm', options, LAYER_NORM_OPTIONS);
-  return normalizeRows('layerNorm', x, shape, { axis, weight, bias, eps, residual, sumOut, out, mean, invStd }, true);
+  const {
+    axis = -1, weight, weightShape, bias, biasShape, eps = 1e-5, residual, residualShape, inputBias, inputBiasShape,
+    sumOut, out, mean, invStd, activation,
+  } = readOptions('layerNorm', options, LAYER_NORM_OPTIONS);
+  return normalizeRows('layerNorm', x, shape, {
+    axis, weight, weightShape, bias, biasShape, eps, residual, residualShape, inputBias, inputBiasShape, sumOut, out,
+    mean, invStd, activation,
+  }, true);
 }
 
 /** RMS normalization over the axes `axis..rank-1`: `x / sqrt(mean(x²) + eps) * weight`. */
 export function rmsNorm(x: TensorLike, shape: readonly number[], options?: RmsNormOptions): Float32Array<ArrayBuffer> {
-  const { axis = -1, weight, eps = 1e-5, residual, sumOut, out } = readOptions('rmsNorm', options, RMS_NORM_OPTIONS);
+  const {
+    axis = -1, weight, weightShape, eps = 1e-5, residual, residualShape, inputBias, inputBiasShape, sumOut, out, invStd,
+    activation,
+  } = readOptions('rmsNorm', options, RMS_NORM_OPTIONS);
   const none = undefined;
-  return normalizeRows('rmsNorm', x, shape, { axis, weight, bias: none, eps, residual, sumOut, out, mean: none, invStd: none }, false);
+  return normalizeRows('rmsNorm', x, shape, {
+    axis, weight, weightShape, bias: none, biasShape: none, eps, residual, residualShape, inputBias, inputBiasShape,
+    sumOut, out, mean: none, invStd, activation,
+  }, false);
 }
