@@ -12,7 +12,7 @@
  * Adding an op: add its entry to REGISTRY (and its kernel wiring in src/). Everything that iterates OPS
  * (validation, aliasing, edge cases, properties, differential, passes, conformance) then covers it.
  */
-import type { Layout } from '../../src/reference.js';
+import type { Activation, Layout } from '../../src/reference.js';
 import { refOps } from './ops.js';
 import type { Rng } from './rng.js';
 import { makeRng } from './rng.js';
@@ -22,13 +22,14 @@ export type OpId = 'layerNorm' | 'rmsNorm' | 'batchNorm' | 'batchNormTraining' |
 /** The normkit export an entry calls. */
 export type ApiName = 'layerNorm' | 'rmsNorm' | 'batchNorm' | 'instanceNorm' | 'groupNorm' | 'adaIN';
 export type ArgName =
-  | 'x' | 'style' | 'weight' | 'bias' | 'residual' | 'runningMean' | 'runningVar' | 'out' | 'sumOut' | 'mean' | 'invStd';
+  | 'x' | 'style' | 'weight' | 'bias' | 'residual' | 'inputBias' | 'runningMean' | 'runningVar' | 'out' | 'sumOut' | 'mean' | 'invStd';
 /** `in` is only read, `out` only written, `in-out` read and updated in place (an output for the aliasing rules). */
 export type Role = 'in' | 'out' | 'in-out';
 /**
  * What an array argument's length follows: `element` one value per element of x; `group` one per normalized
  * group; `channel` one per channel C; `position` one per position inside a group (layerNorm and rmsNorm's
- * weight and bias); `style` the style tensor's own shape.
+ * weight and bias); `style` the style tensor's own shape. An argument with a shape option (weight, bias,
+ * residual, inputBias: `weightShape`...) has the product of that shape as its length when the call gives one.
  */
 export type Per = 'element' | 'group' | 'channel' | 'position' | 'style';
 
@@ -83,6 +84,15 @@ export interface GenOptions {
   /** x's distribution, offset + scale * N(0, 1); drawn from several magnitudes otherwise. */
   data?: { offset: number; scale: number };
   eps?: number;
+  /**
+   * Issue 10: also draw the new options (an activation, broadcast weight/bias shapes, residual with a broadcast
+   * shape for every op, inputBias, sumOut, mean/invStd for every op that computes statistics). Off by default,
+   * so that the suites written before it keep their calls (the rng draws are the same without it); on by
+   * default with NORMKIT_ISSUE10=1 (see ISSUE10).
+   */
+  issue10?: boolean;
+  /** With `issue10`: this activation (`null`: none) instead of a random one. */
+  activation?: Activation | null;
 }
 
 /** Shape facts of a call that the argument lengths follow. */
@@ -130,10 +140,17 @@ export interface OpEntry {
   /** The names normkit's messages use for x and its shape. */
   xName: 'x' | 'content';
   shapeName: 'shape' | 'contentShape';
-  /** Every array argument, x first. */
+  /**
+   * Every array argument, x first; the issue-10 ones (`issue10Args`) only with NORMKIT_ISSUE10=1, so that the
+   * suites that pass every argument of the table keep working until normkit takes them.
+   */
   args: readonly ArgSpec[];
-  /** Scalar options (numGroups is positional and not among them). */
+  /** The array arguments issue 10 adds to the op (inputBias; residual and sumOut, mean/invStd where new). */
+  issue10Args: readonly ArgSpec[];
+  /** Scalar options (numGroups is positional and not among them); the issue-10 ones only with NORMKIT_ISSUE10=1. */
   scalars: readonly string[];
+  /** The scalar options issue 10 adds: activation and the shapes of the broadcast operands. */
+  issue10Scalars: readonly string[];
   /** Options the entry always passes (batchNorm: training false, batchNormTraining: training true). */
   fixed: Readonly<Record<string, unknown>>;
   /** Takes a positional numGroups. */
@@ -211,6 +228,166 @@ export function compact<T extends object>(o: T): T {
 
 const describeArgs = (o: object) => JSON.stringify(o, (_k, v) => (v instanceof Float32Array ? `f32[${v.length}]` : v));
 
+// ---------------------------------------------------------------------------------------------------------
+// Issue 10: activation, broadcast operands, skip inputs and saved statistics for every op.
+
+const env: Record<string, string | undefined> =
+  (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
+/**
+ * NORMKIT_ISSUE10=1: every entry's `args` and `scalars` include its issue-10 arguments and options, and
+ * `generate` draws the new options unless told `issue10: false`: every suite that iterates the table then runs
+ * over them. Off by default until normkit takes them (it refuses them with UNKNOWN_OPTION before).
+ */
+export const ISSUE10 = env.NORMKIT_ISSUE10 === '1';
+
+export const ACTIVATIONS: readonly Activation[] = ['relu', 'silu', 'gelu', 'gelu_tanh'];
+
+/** The shape option of each broadcast operand. */
+export const SHAPE_OPTION: Readonly<Partial<Record<ArgName, string>>> = {
+  weight: 'weightShape', bias: 'biasShape', residual: 'residualShape', inputBias: 'inputBiasShape',
+};
+
+/** How an operand's extent may relate to x's on one axis: equal to x's, 1, or either. */
+export type AxisRule = 'full' | 'one' | 'any';
+
+/**
+ * A random shape that broadcasts against `xShape` by numpy's rules, each axis as `rule` says (`any`: x's extent
+ * or 1 at random), and half the time with some of its leading 1s dropped (numpy aligns shapes on the right).
+ * Never rank 0, never more axes than x.
+ */
+export function broadcastShape(rng: Rng, xShape: readonly number[], rule: (axis: number) => AxisRule): number[] {
+  const shape = xShape.map((d, a) => {
+    const r = rule(a);
+    return r === 'full' ? d : r === 'one' ? 1 : rng.chance(0.5) ? d : 1;
+  });
+  let lead = 0;
+  while (lead < shape.length - 1 && shape[lead] === 1) lead++;
+  return lead > 0 && rng.chance(0.5) ? shape.slice(rng.int(1, lead)) : shape;
+}
+
+/** The activation of a generated call: the one asked for, or (when `want` says so) a random one. */
+function drawActivation(rng: Rng, g: GenOptions, want: (p: number) => boolean): Activation | undefined {
+  if (g.activation !== undefined) return g.activation ?? undefined;
+  return want(0.6) ? rng.pick(ACTIVATIONS) : undefined;
+}
+
+/** Sets an operand and its shape option (`shape` undefined: the op's default shape, of `defaultLength`). */
+function setOperand(
+  o: Record<string, unknown>, name: ArgName, shape: number[] | undefined, defaultLength: number, values: (n: number) => Float32Array,
+): void {
+  o[name] = values(shape ? sizeOf(shape) : defaultLength);
+  o[SHAPE_OPTION[name]!] = shape;
+}
+
+/** Shape of a broadcast operand in labels: its shape option, or `default`. */
+const shapeLabel = (o: Record<string, unknown>, name: ArgName) =>
+  o[name] === undefined ? '-' : o[SHAPE_OPTION[name]!] ? `[${o[SHAPE_OPTION[name]!] as number[]}]` : 'default';
+
+/**
+ * The issue-10 options of a row-op call (layerNorm, rmsNorm), drawn into `o` (which holds the call's options
+ * as drawn before issue 10): an activation; the weight and bias given another shape than the group's now and
+ * then (a scalar `[1]`, a per-sample `[B, 1, ..., H]` modulation, `[1, C, 1]`-style inside the group, any
+ * numpy-broadcastable shape); the residual with a shape broadcast over the leading axes (x's over the
+ * normalized ones); inputBias (the group's shape, x's, or broadcast as the residual); sumOut with either;
+ * rmsNorm's invStd. Returns a label.
+ */
+function rowIssue10(
+  rng: Rng, g: GenOptions, want: (p: number) => boolean, layer: boolean,
+  d: { shape: number[]; first: number; inner: number; groups: number; scale: number }, o: Record<string, unknown>,
+): string {
+  const { shape, first } = d;
+  const rank = shape.length;
+  o.activation = drawActivation(rng, g, want);
+  const affineShape = (): number[] | undefined => {
+    switch (rng.pick(['default', 'default', 'group', 'scalar', 'perSample', 'inner', 'any'] as const)) {
+      case 'default':
+        return undefined;
+      case 'group':
+        return shape.slice(first);
+      case 'scalar':
+        return [1];
+      case 'perSample':
+        return shape.map((e, a) => (a === 0 || a === rank - 1 ? e : 1));
+      case 'inner':
+        return broadcastShape(rng, shape, (a) => (a < first ? 'one' : 'any'));
+      case 'any':
+        return broadcastShape(rng, shape, () => 'any');
+    }
+  };
+  for (const name of layer ? (['weight', 'bias'] as const) : (['weight'] as const)) {
+    if (o[name] !== undefined) setOperand(o, name, affineShape(), d.inner, (n) => randn(rng, n));
+  }
+  // Skip inputs: equal to x over the normalized axes, anything numpy takes over the leading ones.
+  const skipShape = () => broadcastShape(rng, shape, (a) => (a < first ? 'any' : 'full'));
+  if (o.residual !== undefined && rng.chance(0.6)) setOperand(o, 'residual', skipShape(), 0, (n) => randn(rng, n, 0, d.scale));
+  if (want(0.35)) {
+    const kind = rng.pick(['default', 'default', 'x', 'broadcast'] as const);
+    setOperand(o, 'inputBias', kind === 'default' ? undefined : kind === 'x' ? shape.slice() : skipShape(), d.inner, (n) => randn(rng, n, 0, d.scale));
+  }
+  if (o.sumOut === undefined && o.residual === undefined && o.inputBias !== undefined && want(0.6)) {
+    o.sumOut = new Float32Array(sizeOf(shape));
+  }
+  if (!layer && want(0.5)) o.invStd = new Float32Array(d.groups);
+  return (
+    `activation ${o.activation} weight ${shapeLabel(o, 'weight')}` + (layer ? ` bias ${shapeLabel(o, 'bias')}` : '') +
+    ` residual ${shapeLabel(o, 'residual')} inputBias ${shapeLabel(o, 'inputBias')} sumOut ${o.sumOut !== undefined}` +
+    ` invStd ${o.invStd !== undefined}`
+  );
+}
+
+/**
+ * The issue-10 options of a channel-op call, drawn into `o`: an activation; weight and bias (where the op has
+ * them) per channel in numpy's form (`[1, C, 1, 1]`, `[C, 1, 1]`, NHWC `[1, 1, 1, C]`, `[C]`) or per (sample,
+ * channel) (`[N, C, 1, 1]`, NHWC `[N, 1, 1, C]`), never varying over the spatial axes; the residual shaped like
+ * x or per (sample, channel) with the spatial axes 1 (SkipGroupNorm's `[N, 1, 1, C]`); inputBias per channel
+ * (the default), per (sample, channel) or like x; sumOut with either; mean and invStd (`groups` each) where
+ * the op computes statistics. Returns a label.
+ */
+function channelIssue10(
+  rng: Rng, g: GenOptions, want: (p: number) => boolean,
+  d: { shape: number[]; layout: Layout; C: number; groups: number; scale: number; affine: boolean; stats: boolean },
+  o: Record<string, unknown>,
+): string {
+  const { shape } = d;
+  const rank = shape.length;
+  const cAxis = d.layout === 'NCHW' ? 1 : rank - 1;
+  o.activation = drawActivation(rng, g, want);
+  /** Spatial axes 1; the sample and channel axes as given. */
+  const noSpatial = (n: AxisRule, c: AxisRule) => broadcastShape(rng, shape, (a) => (a === 0 ? n : a === cAxis ? c : 'one'));
+  if (d.affine) {
+    for (const name of ['weight', 'bias'] as const) {
+      if (o[name] === undefined) continue;
+      const kind = rng.pick(['default', 'default', 'perChannel', 'perSample', 'any'] as const);
+      const s =
+        kind === 'default' ? undefined
+        : kind === 'perChannel' ? noSpatial('one', 'full')
+        : kind === 'perSample' ? noSpatial('full', 'full')
+        : noSpatial('any', 'any');
+      setOperand(o, name, s, d.C, (n) => randn(rng, n));
+    }
+  }
+  const skip = (): number[] | undefined => {
+    const kind = rng.pick(['default', 'x', 'perSample', 'perSample'] as const);
+    return kind === 'default' ? undefined : kind === 'x' ? shape.slice() : noSpatial('any', 'any');
+  };
+  if (want(0.35)) setOperand(o, 'residual', skip(), sizeOf(shape), (n) => randn(rng, n, 0, d.scale));
+  if (want(0.35)) {
+    const kind = rng.pick(['default', 'default', 'perSample', 'x'] as const);
+    const s = kind === 'default' ? undefined : kind === 'x' ? shape.slice() : noSpatial('any', 'any');
+    setOperand(o, 'inputBias', s, d.C, (n) => randn(rng, n, 0, d.scale));
+  }
+  if ((o.residual !== undefined || o.inputBias !== undefined) && want(0.6)) o.sumOut = new Float32Array(sizeOf(shape));
+  if (d.stats) {
+    if (want(0.5)) o.mean = new Float32Array(d.groups);
+    if (want(0.5)) o.invStd = new Float32Array(d.groups);
+  }
+  return (
+    `activation ${o.activation}` + (d.affine ? ` weight ${shapeLabel(o, 'weight')} bias ${shapeLabel(o, 'bias')}` : '') +
+    ` residual ${shapeLabel(o, 'residual')} inputBias ${shapeLabel(o, 'inputBias')} sumOut ${o.sumOut !== undefined}` +
+    ` mean ${o.mean !== undefined} invStd ${o.invStd !== undefined}`
+  );
+}
+
 /** Offsets and scales of the data over several magnitudes (the differential test's). */
 const OFFSETS = [0, 0, 0, 1, -3, 10, -100, 1000, 1e4] as const;
 const SCALES = [1, 1, 1, 0.5, 2, 1e-3, 1e3] as const;
@@ -240,6 +417,16 @@ function channelShape(rng: Rng, g: GenOptions) {
   return { layout, shape: layout === 'NCHW' ? [rest[0], C, ...rest.slice(1)] : [...rest, C] };
 }
 
+/** An entry's `args`/`scalars` (with the issue-10 ones under NORMKIT_ISSUE10=1) and its issue-10 lists. */
+function withIssue10(args: ArgSpec[], scalars: string[], issue10Args: ArgSpec[], issue10Scalars: string[]) {
+  return {
+    args: ISSUE10 ? [...args, ...issue10Args.filter((a) => !args.some((b) => b.name === a.name))] : args,
+    scalars: ISSUE10 ? [...scalars, ...issue10Scalars] : scalars,
+    issue10Args,
+    issue10Scalars,
+  };
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Row ops.
 
@@ -254,8 +441,14 @@ function rowsEntry(id: 'layerNorm' | 'rmsNorm'): OpEntry {
     A('sumOut', 'out', 'element', { with: 'residual' }),
     ...(layer ? [A('mean', 'out', 'group', { units: 'data' }), A('invStd', 'out', 'group', { units: 'inverse' })] : []),
   ];
+  const issue10Args: ArgSpec[] = [
+    A('inputBias', 'in', 'position'),
+    ...(layer ? [] : [A('invStd', 'out', 'group', { units: 'inverse' })]),
+  ];
+  const issue10Scalars = ['activation', 'weightShape', ...(layer ? ['biasShape'] : []), 'residualShape', 'inputBiasShape'];
   const entry: OpEntry = {
-    id, api: id, kind: 'rows', xName: 'x', shapeName: 'shape', args, scalars: ['axis', 'eps'], fixed: {},
+    id, api: id, kind: 'rows', xName: 'x', shapeName: 'shape', fixed: {},
+    ...withIssue10(args, ['axis', 'eps'], issue10Args, issue10Scalars),
     numGroups: false, centered: layer, hasStats: true,
     run: (nk, c, options = c.options) => nk[id](c.x, c.shape, options),
     reference(c) {
@@ -302,13 +495,15 @@ function rowsEntry(id: 'layerNorm' | 'rmsNorm'): OpEntry {
       const eps = g.eps ?? rng.pick(inner > 1 ? [1e-5, 1e-5, 1e-6, 1e-3, 0.1, 0] : [1e-5, 0.1]);
       const out = want(0.3) ? new Float32Array(x.length) : undefined;
       const defaultAxis = g.optional !== 'all' && axis === -1 && g.axis === undefined && rng.chance(0.5);
-      const options = compact({
+      let options: Record<string, unknown> = {
         axis: defaultAxis ? undefined : axis, weight, bias, eps, residual, sumOut, out,
         mean: stats ? new Float32Array(groups) : undefined, invStd: stats ? new Float32Array(groups) : undefined,
-      });
+      };
+      const more = (g.issue10 ?? ISSUE10) ? ` ${rowIssue10(rng, g, want, layer, { shape, first: a, inner, groups, scale }, options)}` : '';
+      options = compact(options);
       return {
         call: { x, shape, options }, offset, scale,
-        label: `${id} shape [${shape}] axis ${axis} eps ${eps} offset ${offset} scale ${scale} ${describeArgs({ weight, bias, residual, sumOut, stats, out })}`,
+        label: `${id} shape [${shape}] axis ${axis} eps ${eps} offset ${offset} scale ${scale} ${describeArgs({ weight, bias, residual, sumOut, stats, out })}${more}`,
       };
     },
     example(seed = 1) {
@@ -366,9 +561,19 @@ interface ChannelSpec {
 
 function channelEntry(s: ChannelSpec): OpEntry {
   const dims = (c: Call) => channelDims(c, (C) => s.groupsPerSample(c, C), s.perChannel);
+  const affine = s.args.some((a) => a.name === 'weight');
+  // Issue 10: residual, inputBias and sumOut for every channel op; mean and invStd where it takes statistics.
+  const issue10Args: ArgSpec[] = [
+    A('residual', 'in', 'element'),
+    A('inputBias', 'in', 'channel'),
+    A('sumOut', 'out', 'element', { with: 'residual' }),
+    ...(s.hasStats ? [A('mean', 'out', 'group', { units: 'data' }), A('invStd', 'out', 'group', { units: 'inverse' })] : []),
+  ];
+  const issue10Scalars = ['activation', ...(affine ? ['weightShape', 'biasShape'] : []), 'residualShape', 'inputBiasShape'];
   const entry: OpEntry = {
     id: s.id, api: s.api, kind: 'channels', xName: s.api === 'adaIN' ? 'content' : 'x', shapeName: s.api === 'adaIN' ? 'contentShape' : 'shape',
-    args: s.args, scalars: s.scalars, fixed: s.fixed ?? {}, numGroups: s.api === 'groupNorm', centered: s.centered, hasStats: s.hasStats,
+    fixed: s.fixed ?? {}, numGroups: s.api === 'groupNorm', centered: s.centered, hasStats: s.hasStats,
+    ...withIssue10(s.args, s.scalars, issue10Args, issue10Scalars),
     run(nk, c, options = c.options) {
       if (s.api === 'groupNorm') return nk.groupNorm(c.x, c.shape, c.numGroups, options);
       if (s.api === 'adaIN') return nk.adaIN(c.x, c.shape, c.style, c.styleShape, options);
@@ -429,9 +634,15 @@ function channelEntry(s: ChannelSpec): OpEntry {
         call.style = e.style;
         call.styleShape = e.styleShape;
       }
+      let more = '';
+      if (g.issue10 ?? ISSUE10) {
+        const groups = dims(call).groups;
+        more = ` ${channelIssue10(rng, g, want, { shape, layout, C: d.C, groups, scale, affine, stats: s.hasStats }, options)}`;
+        call.options = compact(options);
+      }
       return {
         call, offset, scale,
-        label: `${s.id} ${layout} shape [${shape}] ${e.label} eps ${eps} offset ${offset} scale ${scale} out ${out !== undefined}`,
+        label: `${s.id} ${layout} shape [${shape}] ${e.label} eps ${eps} offset ${offset} scale ${scale} out ${out !== undefined}${more}`,
       };
     },
     example: (seed = 1) => s.example(makeRng(seed)),
@@ -618,6 +829,13 @@ export const ENTRIES: readonly OpEntry[] = OPS.map((id) => REGISTRY[id]);
 export const entry = (id: OpId): OpEntry => REGISTRY[id];
 export const argOf = (id: OpId, name: ArgName): ArgSpec | undefined => REGISTRY[id].args.find((a) => a.name === name);
 export const hasArg = (id: OpId, name: ArgName): boolean => argOf(id, name) !== undefined;
+/** Every array argument of an op, the issue-10 ones included whatever NORMKIT_ISSUE10 says (x first). */
+export const allArgs = (id: OpId): ArgSpec[] => {
+  const e = REGISTRY[id];
+  return [...e.args, ...e.issue10Args.filter((a) => !e.args.some((b) => b.name === a.name))];
+};
+/** An array argument of an op, an issue-10 one included. */
+export const specOf = (id: OpId, name: ArgName): ArgSpec | undefined => allArgs(id).find((a) => a.name === name);
 export const hasScalar = (id: OpId, name: string): boolean => REGISTRY[id].scalars.includes(name);
 /** The ops for which `pred` holds. */
 export const opsWhere = (pred: (e: OpEntry) => boolean): OpId[] => ENTRIES.filter(pred).map((e) => e.id);
@@ -639,8 +857,11 @@ export function optionsFor(id: OpId, o: Record<string, unknown>): Record<string,
 
 /** Expected length of an array argument of a call. */
 export function lengthOf(id: OpId, c: Call, name: ArgName): number {
-  const spec = argOf(id, name);
+  const spec = specOf(id, name);
   if (!spec) throw new Error(`${id} has no argument ${name}`);
+  const shapeKey = SHAPE_OPTION[name];
+  const given = shapeKey === undefined ? undefined : c.options?.[shapeKey];
+  if (Array.isArray(given)) return sizeOf(given as number[]);
   const d = REGISTRY[id].dims(c);
   switch (spec.per) {
     case 'element':
@@ -669,9 +890,9 @@ export function setArg(c: Call, name: ArgName, value: unknown): void {
   else c.options = { ...c.options, [name]: value };
 }
 
-/** The array arguments a call passes, with their specs (x first). */
+/** The array arguments a call passes, with their specs (x first; the issue-10 ones after the others). */
 export function presentArgs(id: OpId, c: Call): ArgSpec[] {
-  return REGISTRY[id].args.filter((a) => argValue(c, a.name) !== undefined);
+  return allArgs(id).filter((a) => argValue(c, a.name) !== undefined);
 }
 
 /** The outputs an op writes besides y (out excluded): sumOut, mean, invStd, updated running statistics. */
