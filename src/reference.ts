@@ -17,9 +17,9 @@
  *   `s = fround(fround(x + residual) + inputBias)` (float32 rounding after each add that happens, as normkit
  *   computes it), with residual and inputBias broadcast to x's shape; that sum is what `sumOut` receives
  *   (onnxruntime's SkipLayerNormalization / SkipGroupNorm). The statistics are those of `s`.
- * - Shapes (issue 10): `weightShape`, `biasShape`, `residualShape` and `inputBiasShape` broadcast against x's
- *   shape by numpy's rules (right-aligned; each dimension equal to x's or 1; leading 1s beyond x's rank
- *   allowed). The defaults: residual x's shape; weight, bias and inputBias the group's shape (layerNorm,
+ * - Shapes (issue 10): `weightShape`, `biasShape`, `residualShape` and `inputBiasShape` broadcast to x's
+ *   shape by numpy's rules (right-aligned; each dimension equal to x's or 1; no more axes than x). The
+ *   defaults: residual x's shape; weight, bias and inputBias the group's shape (layerNorm,
  *   rmsNorm: `shape.slice(axis)`) or one value per channel (channel ops: `[C]` indexed by the channel, that is
  *   `[C, 1, ..., 1]` in NCHW). The reference takes every broadcastable shape: the restrictions normkit adds
  *   (no weight varying over the spatial axes of the channel ops, no residual varying less than x over the
@@ -154,16 +154,13 @@ function activateAll(y: Float64Array, name: Activation | undefined): Float64Arra
 // Broadcasting.
 
 /**
- * Element i of x -> index into an operand of shape `argShape` broadcast against `xShape` by numpy's rules
- * (right-aligned, each dimension equal to x's or 1; extra leading dimensions must be 1). Throws otherwise.
+ * Element i of x -> index into an operand of shape `argShape` broadcast to `xShape` by numpy's rules
+ * (`np.broadcast_to`: right-aligned, each dimension equal to x's or 1, no more axes than x). Throws otherwise.
  */
 export function broadcastIndex(argShape: readonly number[], xShape: readonly number[], name = 'operand'): Int32Array {
   const rank = xShape.length;
-  const lead = argShape.length - rank;
-  for (let k = 0; k < lead; k++) {
-    if (argShape[k] !== 1) throw new Error(`reference: ${name} shape [${argShape}] does not broadcast to [${xShape}]`);
-  }
-  const dims = argShape.slice(Math.max(lead, 0));
+  if (argShape.length > rank) throw new Error(`reference: ${name} shape [${argShape}] has more axes than x [${xShape}]`);
+  const dims = argShape;
   const offset = rank - dims.length;
   // Stride of each of x's axes in the operand (0 where it is broadcast).
   const strides = new Array<number>(rank).fill(0);
