@@ -35,12 +35,25 @@ function caller(nk, c, a) {
       return () => nk.groupNorm(a.x, a.shape, c.groups, { ...affine, layout });
     case 'adain':
       return () => nk.adaIN(a.x, a.shape, a.style, a.styleShape, { layout, eps, out: a.out });
+    // Issue 10: one call each, the option fused.
+    case 'groupnorm-silu':
+      return () => nk.groupNorm(a.x, a.shape, c.groups, { ...affine, layout, activation: a.activation });
+    case 'skipgroupnorm': {
+      const opts = { ...affine, layout, activation: a.activation, residual: a.residual, inputBias: a.inputBias, sumOut: a.sumOut };
+      return () => nk.groupNorm(a.x, a.shape, c.groups, opts);
+    }
+    case 'layernorm-adaln':
+      return () => nk.layerNorm(a.x, a.shape, { ...affine, weightShape: a.weightShape, biasShape: a.biasShape });
+    case 'skiplayernorm-bias':
+      return () => nk.layerNorm(a.x, a.shape, { ...affine, residual: a.residual, inputBias: a.inputBias });
     default:
       throw new Error(`normkit peer: no call for ${c.kind}`);
   }
 }
 
-const TENSOR_INPUTS = ['x', 'weight', 'bias', 'residual', 'style', 'runningMean', 'runningVar'];
+const TENSOR_INPUTS = ['x', 'weight', 'bias', 'residual', 'inputBias', 'style', 'runningMean', 'runningVar'];
+/** Kinds with a second output, the skip sum (`sumOut`). */
+const SUM_KINDS = ['skipgroupnorm'];
 
 function copyMode(nk, withOut) {
   return (c, inp) => {
@@ -54,6 +67,8 @@ function copyMode(nk, withOut) {
       };
     }
     if (withOut) a.out = new Float32Array(inp.x.length);
+    // sumOut has no returned form: an array in both copy-mode styles.
+    if (SUM_KINDS.includes(c.kind)) a.sumOut = new Float32Array(inp.x.length);
     const call = caller(nk, c, a);
     let y;
     return {
@@ -61,7 +76,7 @@ function copyMode(nk, withOut) {
         y = call();
       },
       isAsync: false,
-      read: () => ({ y, runningMean: a.runningMean, runningVar: a.runningVar }),
+      read: () => ({ y, runningMean: a.runningMean, runningVar: a.runningVar, sum: a.sumOut }),
     };
   };
 }
@@ -73,6 +88,7 @@ const zeroCopy = (nk) => (c, inp) => {
     if (inp[key]) owned.push((a[key] = nk.tensor(inp[key])));
   }
   owned.push((a.out = nk.tensor(inp.x.length)));
+  if (SUM_KINDS.includes(c.kind)) owned.push((a.sumOut = nk.tensor(inp.x.length)));
   if (inp.runningMean) {
     a.resetStats = () => {
       a.runningMean.array.set(inp.runningMean);
@@ -83,7 +99,7 @@ const zeroCopy = (nk) => (c, inp) => {
   return {
     run: call,
     isAsync: false,
-    read: () => ({ y: a.out.array, runningMean: a.runningMean?.array, runningVar: a.runningVar?.array }),
+    read: () => ({ y: a.out.array, runningMean: a.runningMean?.array, runningVar: a.runningVar?.array, sum: a.sumOut?.array }),
     dispose: () => owned.forEach((t) => t.free()),
   };
 };

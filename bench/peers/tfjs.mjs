@@ -19,6 +19,19 @@ function normalize(x, axes, eps) {
   return tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)));
 }
 
+const silu = (t) => tf.mul(t, tf.sigmoid(t));
+
+/** GroupNorm as the 'groupnorm' case composes it, as a function of the input. */
+function groupNormFn(c, shape, layout, eps, channelAffine) {
+  const G = c.groups;
+  const C = layout === 'NCHW' ? shape[1] : shape.at(-1);
+  const N = shape[0];
+  const S = elements(shape) / (N * C);
+  const grouped = layout === 'NCHW' ? [N, G, (C / G) * S] : [N, S, G, C / G];
+  const axes = layout === 'NCHW' ? [2] : [1, 3];
+  return (x) => channelAffine(tf.reshape(normalize(tf.reshape(x, grouped), axes, eps), shape));
+}
+
 /** A function of the input tensor(s) producing the outputs, and the variables it closes over. */
 function program(c, inp) {
   const { eps, momentum } = SETTINGS;
@@ -68,6 +81,31 @@ function program(c, inp) {
       const axes = layout === 'NCHW' ? [2] : [1, 3];
       return { vars, fn: (x) => [channelAffine(tf.reshape(normalize(tf.reshape(x, grouped), axes, eps), shape))] };
     }
+    // Issue 10: composed as a tfjs user would (tf has no fused GroupNorm, SiLU or skip-add).
+    case 'groupnorm-silu': {
+      const gn = groupNormFn(c, shape, layout, eps, channelAffine);
+      return { vars, fn: (x) => [silu(gn(x))] };
+    }
+    case 'skipgroupnorm': {
+      vars.inputBias = tf.tensor1d(inp.inputBias);
+      const gn = groupNormFn(c, shape, layout, eps, channelAffine);
+      return {
+        vars,
+        fn: (x, r) => {
+          const s = tf.add(tf.add(x, r), perChannel(vars.inputBias, shape, layout));
+          return [silu(gn(s)), s];
+        },
+      };
+    }
+    case 'layernorm-adaln': {
+      // Weight and bias as [B, 1, H] tensors: broadcast over the sequence, one per sample.
+      const w = (vars.weight3d = tf.tensor(inp.weight, inp.weightShape));
+      const b = (vars.bias3d = tf.tensor(inp.bias, inp.biasShape));
+      return { vars, fn: (x) => [tf.add(tf.mul(normalize(x, -1, eps), w), b)] };
+    }
+    case 'skiplayernorm-bias':
+      vars.inputBias = tf.tensor1d(inp.inputBias);
+      return { vars, fn: (x, r) => [rowAffine(normalize(tf.add(tf.add(x, r), vars.inputBias), -1, eps))] };
     case 'adain': {
       const axes = spatialAxes(shape, layout);
       return {
@@ -95,7 +133,10 @@ function prepare(c, inp) {
       tf.dispose(ys);
     },
     isAsync: false,
-    read: () => ({ y: outputs[0], runningMean: outputs[1], runningVar: outputs[2] }),
+    read: () =>
+      c.kind === 'skipgroupnorm'
+        ? { y: outputs[0], sum: outputs[1] }
+        : { y: outputs[0], runningMean: outputs[1], runningVar: outputs[2] },
     dispose: () => tf.dispose(Object.values(vars)),
   };
 }
