@@ -97,6 +97,149 @@ function graphFor(c, inp) {
   }
 }
 
+const MS_OPSETS = [{ version: 21 }, { domain: 'com.microsoft', version: 1 }];
+
+/**
+ * Issue 10's kinds: the graphs to try, best first, each with what it is. The contrib ops (com.microsoft)
+ * come first; an execution provider without their kernel refuses the session ("Could not find an
+ * implementation"), and the next graph is what a model exported for that provider runs instead: the same
+ * computation from standard ONNX ops. The channel ops run in NCHW (`channels_last` 0), as the older cases do.
+ */
+function candidatesFor(c, inp) {
+  const { eps } = SETTINGS;
+  const xDims = inp.shape;
+  const C = channelCount(inp);
+  const vec = (name, dims = [inp[name].length]) => ({ name, dims, data: inp[name] });
+  const model = (opsets, inputs, outputs, nodes, initializers) => ({ irVersion: 8, opsets, inputs, outputs, nodes, initializers });
+  const x = [{ name: 'x', dims: xDims }];
+  const xr = [...x, { name: 'residual', dims: xDims }];
+  const y = [{ name: 'y', dims: xDims }];
+  const ys = [...y, { name: 's', dims: xDims }];
+  const contrib = (op, inputs, outputs, attrs) => ({ op, domain: 'com.microsoft', inputs, outputs, attrs });
+  const gnAttrs = { activation: i(1), channels_last: i(0), epsilon: f(eps), groups: i(c.groups) };
+  const groupNorm21 = (from, to) => ({
+    op: 'GroupNormalization',
+    inputs: [from, 'weight', 'bias'],
+    outputs: [to],
+    attrs: { epsilon: f(eps), num_groups: i(c.groups) },
+  });
+  const silu = (from, to) => [
+    { op: 'Sigmoid', inputs: [from], outputs: [`${from}_sig`] },
+    { op: 'Mul', inputs: [from, `${from}_sig`], outputs: [to] },
+  ];
+  const layerNorm17 = (inputs, to) => ({ op: 'LayerNormalization', inputs, outputs: [to], attrs: { axis: i(-1), epsilon: f(eps) } });
+  const affine = [vec('weight'), vec('bias')];
+  switch (c.kind) {
+    case 'groupnorm-silu':
+      return [
+        {
+          what: 'com.microsoft.GroupNorm (activation 1 = SiLU)',
+          graph: model(MS_OPSETS, x, y, [contrib('GroupNorm', ['x', 'weight', 'bias'], ['y'], gnAttrs)], affine),
+        },
+        {
+          what: 'GroupNormalization-21 + Sigmoid + Mul',
+          graph: model([{ version: 21 }], x, y, [groupNorm21('x', 'g'), ...silu('g', 'y')], affine),
+        },
+      ];
+    case 'skipgroupnorm':
+      return [
+        {
+          what: 'com.microsoft.SkipGroupNorm (skip, bias, SiLU, sum output)',
+          graph: model(
+            MS_OPSETS,
+            xr,
+            ys,
+            [contrib('SkipGroupNorm', ['x', 'weight', 'bias', 'residual', 'inputBias'], ['y', 's'], gnAttrs)],
+            [...affine, vec('inputBias')],
+          ),
+        },
+        {
+          what: 'Add + Add + GroupNormalization-21 + Sigmoid + Mul (sum output)',
+          graph: model(
+            [{ version: 21 }],
+            xr,
+            ys,
+            [
+              { op: 'Add', inputs: ['x', 'residual'], outputs: ['xr'] },
+              { op: 'Add', inputs: ['xr', 'inputBias'], outputs: ['s'] },
+              groupNorm21('s', 'g'),
+              ...silu('g', 'y'),
+            ],
+            // The per-channel bias as [C, 1, 1] to broadcast over NCHW.
+            [...affine, vec('inputBias', [C, ...xDims.slice(2).map(() => 1)])],
+          ),
+        },
+      ];
+    case 'layernorm-adaln': {
+      // No fused AdaLN op: LayerNormalization-17 with Scale and B broadcast from [B, 1, H] (the CPU and wasm
+      // kernels take them), else LayerNormalization with a unit scale, then Mul and Add.
+      const H = xDims.at(-1);
+      const modulation = [vec('weight', inp.weightShape), vec('bias', inp.biasShape)];
+      return [
+        {
+          what: `LayerNormalization-17, Scale and B [${inp.weightShape}] broadcast (no fused AdaLN op)`,
+          graph: model([{ version: 17 }], x, y, [layerNorm17(['x', 'weight', 'bias'], 'y')], modulation),
+        },
+        {
+          what: `LayerNormalization-17 (unit scale) + Mul + Add, [${inp.weightShape}] broadcast`,
+          graph: model(
+            [{ version: 17 }],
+            x,
+            y,
+            [
+              layerNorm17(['x', 'ones'], 'n'),
+              { op: 'Mul', inputs: ['n', 'weight'], outputs: ['m'] },
+              { op: 'Add', inputs: ['m', 'bias'], outputs: ['y'] },
+            ],
+            [{ name: 'ones', dims: [H], data: new Float32Array(H).fill(1) }, ...modulation],
+          ),
+        },
+      ];
+    }
+    case 'skiplayernorm-bias':
+      return [
+        {
+          what: 'com.microsoft.SkipLayerNormalization with its bias input',
+          graph: model(
+            [{ version: 17 }, { domain: 'com.microsoft', version: 1 }],
+            xr,
+            y,
+            [contrib('SkipLayerNormalization', ['x', 'residual', 'weight', 'bias', 'inputBias'], ['y'], { epsilon: f(eps) })],
+            [...affine, vec('inputBias')],
+          ),
+        },
+      ];
+    default:
+      return undefined;
+  }
+}
+
+const message = (e) => String(e?.message ?? e).split('\n')[0];
+
+/**
+ * The first candidate onnxruntime accepts (session created, one run done), with a note saying what ran and
+ * why any earlier candidate was refused. Refusals other than a missing kernel are errors.
+ */
+async function firstAccepted(ort, sessionOptions, provider, candidates, feedsOf) {
+  const refused = [];
+  for (const { what, graph } of candidates) {
+    let session;
+    try {
+      session = await ort.InferenceSession.create(encodeModel(graph), sessionOptions);
+      await session.run(feedsOf(graph));
+    } catch (e) {
+      await session?.release();
+      const m = message(e);
+      const missing = /Could not find an implementation for (\w+)/.exec(m);
+      refused.push(missing ? `the ${provider} has no ${missing[1]} kernel` : `${what}: ${m.slice(0, 200)}`);
+      continue;
+    }
+    const note = refused.length ? `${refused.join('; ')}: timed ${what} instead` : `timed ${what}`;
+    return { graph, session, note };
+  }
+  throw new Error(`onnxruntime (${provider}) ran none of: ${refused.join('; ')}`);
+}
+
 /**
  * AdaIN has no ONNX op; composed the way an exporter would: style statistics from ReduceMean, the
  * content normalized by InstanceNormalization (unit scale, zero bias), then rescaled and shifted.
@@ -132,12 +275,25 @@ function adaINGraph(inp, C) {
   };
 }
 
-function runtime(ort, sessionOptions) {
+function runtime(ort, sessionOptions, provider) {
   return async (c, inp) => {
-    const graph = graphFor(c, inp);
-    const session = await ort.InferenceSession.create(encodeModel(graph), sessionOptions);
     // Run-time inputs are named after the case's inputs (x, residual, style).
-    const inputs = graph.inputs.map(({ name, dims }) => ({ name, dims, data: inp[name] }));
+    const inputsOf = (graph) => graph.inputs.map(({ name, dims }) => ({ name, dims, data: inp[name] }));
+    const feedsOf = (graph) => {
+      const feeds = {};
+      for (const { name, dims, data } of inputsOf(graph)) feeds[name] = new ort.Tensor('float32', data, dims);
+      return feeds;
+    };
+    const candidates = candidatesFor(c, inp);
+    let graph;
+    let session;
+    let note;
+    if (candidates) ({ graph, session, note } = await firstAccepted(ort, sessionOptions, provider, candidates, feedsOf));
+    else {
+      graph = graphFor(c, inp);
+      session = await ort.InferenceSession.create(encodeModel(graph), sessionOptions);
+    }
+    const inputs = inputsOf(graph);
     let result;
     return {
       run: async () => {
@@ -146,9 +302,11 @@ function runtime(ort, sessionOptions) {
         result = await session.run(feeds);
       },
       isAsync: true,
-      // Training's running statistics follow ONNX's convention (biased variance), so only y is compared.
-      read: () => ({ y: result.y.data }),
+      // Training's running statistics follow ONNX's convention (biased variance), so only y is compared
+      // (and SkipGroupNorm's sum output s).
+      read: () => ({ y: result.y.data, sum: result.s?.data }),
       dispose: () => session.release(),
+      note,
     };
   };
 }
@@ -163,7 +321,7 @@ export async function createNode() {
       label: `onnxruntime-node ${packageVersion('onnxruntime-node')}, native CPU EP, intraOpNumThreads 1; per call new ort.Tensor + session.run`,
       info: { version: packageVersion('onnxruntime-node'), common: packageVersion('onnxruntime-common'), ...options },
       layout: () => 'NCHW',
-      prepare: runtime(ort, options),
+      prepare: runtime(ort, options, 'CPU execution provider'),
     },
   ];
 }
@@ -180,7 +338,7 @@ export async function createWeb() {
       label: `onnxruntime-web ${packageVersion('onnxruntime-web')} in Node, wasm EP (SIMD), numThreads 1; per call new ort.Tensor + session.run`,
       info: { version: packageVersion('onnxruntime-web'), common: packageVersion('onnxruntime-common'), numThreads: 1, ...options },
       layout: () => 'NCHW',
-      prepare: runtime(ort, options),
+      prepare: runtime(ort, options, 'wasm execution provider'),
     },
   ];
 }
