@@ -6,13 +6,21 @@
 /**
  * @typedef {object} Case
  * @property {string} id       unique, e.g. "groupnorm NHWC [1,64,64,320]"
- * @property {'layernorm'|'skiplayernorm'|'rmsnorm'|'batchnorm'|'batchnorm-train'|'instancenorm'|'groupnorm'|'adain'} kind
+ * @property {Kind} kind
  * @property {string} op       the normkit function
  * @property {number[]} shape
  * @property {Layout} layout   channel layout (row ops and 2-D tensors use NCHW, where both read the same)
  * @property {number} [groups]
  * @property {number[]} [styleShape]
  * @property {string} [note]
+ * @property {'silu'} [activation]  issue 10: fused activation
+ * @property {number[]} [paramShape] issue 10: weight and bias shape when not the default (AdaLN's [B, 1, H])
+ * @property {string} [base]   issue 10: id of the same op without the new options, for the cost ratio
+ */
+
+/**
+ * @typedef {'layernorm'|'skiplayernorm'|'rmsnorm'|'batchnorm'|'batchnorm-train'|'instancenorm'|'groupnorm'|'adain'
+ *   |'groupnorm-silu'|'skipgroupnorm'|'layernorm-adaln'|'skiplayernorm-bias'} Kind
  */
 
 const EPS = 1e-5;
@@ -47,7 +55,34 @@ export const CASES = [
   make('groupnorm', 'groupNorm', [2, 128, 32, 32], { groups: 32 }),
   make('groupnorm', 'groupNorm', [1, 64, 64, 320], { groups: 32, layout: 'NHWC' }),
   make('adain', 'adaIN', [1, 512, 32, 32], { styleShape: [1, 512, 16, 16], note: 'style 16x16' }),
+  // Issue 10: the fused options, each beside the same op without them (`base`). Listed last so that, in every
+  // process, the cases above are measured before any code path of these runs.
+  make('groupnorm-silu', 'groupNorm', [1, 320, 64, 64], {
+    groups: 32,
+    activation: 'silu',
+    base: 'groupnorm [1,320,64,64]',
+    note: 'SD UNet GroupNorm + SiLU',
+  }),
+  make('skipgroupnorm', 'groupNorm', [1, 64, 64, 320], {
+    groups: 32,
+    layout: 'NHWC',
+    activation: 'silu',
+    base: 'groupnorm NHWC [1,64,64,320]',
+    note: "onnxruntime's SkipGroupNorm: x + skip + bias [C], SiLU, sum out",
+  }),
+  make('layernorm-adaln', 'layerNorm', [8, 512, 768], {
+    paramShape: [8, 1, 768],
+    base: 'layernorm [8,512,768]',
+    note: 'DiT AdaLN: per-sample [8,1,768] scale and shift',
+  }),
+  make('skiplayernorm-bias', 'layerNorm', [8, 512, 768], {
+    base: 'skiplayernorm [8,512,768]',
+    note: "onnxruntime's SkipLayerNormalization with bias [768]",
+  }),
 ];
+
+/** Row ops (parameters per element of the last axis) among the kinds. */
+const ROW_KINDS = ['layernorm', 'skiplayernorm', 'rmsnorm', 'layernorm-adaln', 'skiplayernorm-bias'];
 
 export const SETTINGS = { eps: EPS, momentum: MOMENTUM };
 
@@ -55,22 +90,29 @@ const norm = (s) => s.toLowerCase().replace(/[^a-z0-9,-]/g, '');
 
 /**
  * An op name matches a case kind or a normkit function name (so `layernorm` also selects the residual
- * cases); a shape matches the dimensions exactly. Empty lists select everything.
+ * cases); a shape matches the dimensions exactly. Empty lists select everything. A selected issue-10 case
+ * brings its `base` case along (the report needs both for the cost ratio).
  */
 export function selectCases({ ops = [], shapes = [] }) {
-  return CASES.filter(
+  const picked = CASES.filter(
     (c) =>
       (ops.length === 0 || ops.some((o) => norm(o) === c.kind || norm(o) === norm(c.op))) &&
       (shapes.length === 0 || shapes.some((s) => norm(s) === c.shape.join(','))),
   );
+  const bases = new Set(picked.map((c) => c.base).filter(Boolean));
+  return CASES.filter((c) => picked.includes(c) || bases.has(c.id));
 }
 
 export const elements = (shape) => shape.reduce((a, b) => a * b, 1);
 
-/** Floats moved per call: every run-time input read once (x, plus residual or style) and y written once. */
+/**
+ * Floats moved per call: every run-time input read once (x, plus residual or style) and every output written
+ * once (y, plus the sum for SkipGroupNorm). Weights, biases and AdaLN's modulation are not counted.
+ */
 export function trafficFloats(c) {
   const n = elements(c.shape);
-  if (c.kind === 'skiplayernorm') return 3 * n;
+  if (c.kind === 'skiplayernorm' || c.kind === 'skiplayernorm-bias') return 3 * n;
+  if (c.kind === 'skipgroupnorm') return 4 * n;
   if (c.kind === 'adain') return 2 * n + elements(c.styleShape);
   return 2 * n;
 }
@@ -103,12 +145,13 @@ function uniform(n, lo, hi, next) {
 
 /**
  * Seeded inputs in the case's own layout: x ~ U(-2, 3), weight ~ U(0.5, 1.5), bias ~ U(-0.5, 0.5)
- * (the anchors' distributions); running statistics near those of x.
+ * (the anchors' distributions); running statistics near those of x. Issue 10: a residual ~ U(-2, 3) like x,
+ * an inputBias ~ U(-0.5, 0.5) per channel or hidden unit, AdaLN's weight and bias one set per sample.
  */
 export function makeInputs(c) {
   const next = rng(seedOf(c.id));
   const n = elements(c.shape);
-  const params = c.kind === 'layernorm' || c.kind === 'skiplayernorm' || c.kind === 'rmsnorm' ? c.shape.at(-1) : channelCount(c);
+  const params = c.paramShape ? elements(c.paramShape) : ROW_KINDS.includes(c.kind) ? c.shape.at(-1) : channelCount(c);
   const inputs = { shape: c.shape, layout: c.layout, x: uniform(n, -2, 3, next) };
   if (c.kind === 'adain') {
     inputs.styleShape = c.styleShape;
@@ -122,6 +165,15 @@ export function makeInputs(c) {
     inputs.runningMean = uniform(params, 0, 1, next);
     inputs.runningVar = uniform(params, 1.5, 2.5, next);
   }
+  if (c.kind === 'skipgroupnorm' || c.kind === 'skiplayernorm-bias') {
+    inputs.residual = uniform(n, -2, 3, next);
+    inputs.inputBias = uniform(params, -0.5, 0.5, next);
+  }
+  if (c.paramShape) {
+    inputs.weightShape = c.paramShape;
+    inputs.biasShape = c.paramShape;
+  }
+  if (c.activation) inputs.activation = c.activation;
   return inputs;
 }
 
@@ -158,6 +210,23 @@ export function referenceOutputs(ref, c, inp) {
       return { y: ref.refGroupNorm(inp.x, c.shape, c.groups, { ...common, layout: c.layout }) };
     case 'adain':
       return { y: ref.refAdaIN(inp.x, c.shape, inp.style, c.styleShape, { layout: c.layout, eps }) };
+    case 'groupnorm-silu':
+      return { y: ref.refGroupNorm(inp.x, c.shape, c.groups, { ...common, layout: c.layout, activation: c.activation }) };
+    case 'skipgroupnorm': {
+      const r = ref.refGroupNormFull(inp.x, c.shape, c.groups, {
+        ...common,
+        layout: c.layout,
+        activation: c.activation,
+        residual: inp.residual,
+        inputBias: inp.inputBias,
+      });
+      // The sum x + residual + inputBias is an output too (SkipGroupNorm's S, normkit's sumOut).
+      return { y: r.y, sum: r.sum };
+    }
+    case 'layernorm-adaln':
+      return { y: ref.refLayerNorm(inp.x, c.shape, { ...common, weightShape: c.paramShape, biasShape: c.paramShape }).y };
+    case 'skiplayernorm-bias':
+      return { y: ref.refLayerNorm(inp.x, c.shape, { ...common, residual: inp.residual, inputBias: inp.inputBias }).y };
     default:
       throw new Error(`no reference for ${c.kind}`);
   }
@@ -194,7 +263,10 @@ export function inLayout(inp, refOut, to) {
     moved.style = s.data;
     moved.styleShape = s.shape;
   }
-  return { inputs: moved, ref: { ...refOut, y: relayout(refOut.y, inp.shape, inp.layout, to).data } };
+  if (inp.residual) moved.residual = relayout(inp.residual, inp.shape, inp.layout, to).data;
+  const ref = { ...refOut, y: relayout(refOut.y, inp.shape, inp.layout, to).data };
+  if (refOut.sum) ref.sum = relayout(refOut.sum, inp.shape, inp.layout, to).data;
+  return { inputs: moved, ref };
 }
 
 /**
