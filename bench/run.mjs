@@ -25,8 +25,10 @@ const BUDGETS = {
 };
 
 const USAGE = `usage: node bench/run.mjs [--op NAME[,NAME]] [--shape D,D,...] [--quick] [--passes N] [--write]
-  --op      layernorm, skiplayernorm, rmsnorm, batchnorm, batchnorm-train, instancenorm, groupnorm, adain
-            (or a normkit function name: layerNorm selects layernorm and skiplayernorm); repeatable
+  --op      layernorm, skiplayernorm, rmsnorm, batchnorm, batchnorm-train, instancenorm, groupnorm, adain,
+            and issue 10's groupnorm-silu, skipgroupnorm, layernorm-adaln, skiplayernorm-bias (each brings
+            the same op without the option along); or a normkit function name: layerNorm selects every
+            layerNorm case; repeatable
   --shape   exact dimensions, e.g. 8,512,768; repeatable
   --quick   one pass with a short time budget (about a minute for everything)
   --passes  override the number of passes (default 3, --quick 1)
