@@ -212,12 +212,7 @@ export function batchNormInference(params: usize): void {
   const eps = load<f64>(params + P_EPS);
   const kind = load<i32>(params + P_EPILOGUE);
   const coef = coefOf(work);
-  let bits = 0;
-  clearExact(coef, C);
-  for (let c = 0; c < C; c++) {
-    const o = <usize>c << 2;
-    bits |= foldRunning(<f64>load<f32>(mean + o), <f64>load<f32>(variance + o), eps, gammaAt(w, c), betaAt(b, c), coef, C, c);
-  }
+  const bits = foldRunning(mean, variance, eps, w, b, coef, C);
   const src = addSkipAll(params, x, y, N, C, HW, channelsLast);
   if (channelsLast || HW == 1) {
     applyRows(src, y, N * HW, C, coef, bits, kind);

@@ -39,7 +39,11 @@ export function coefficientBytes(K: i32): usize {
 
 /** Clears the exact flags of a set before its channels are folded (a fold only sets them). */
 export function clearExact(coef: usize, K: i32): void {
-  memory.fill(flags(coef, K), 0, <usize>K << 2);
+  // A loop, not memory.fill: engines run bulk memory operations out of line, which costs more than a
+  // few hundred flags.
+  const f = flags(coef, K);
+  const zero = i32x4.splat(0);
+  for (let c = 0; c < K; c += 4) v128.store(f + (<usize>c << 2), zero);
 }
 
 /** Whether channel c of the set is applied in f64 (after clearExact and the fold). */
@@ -122,17 +126,7 @@ function store3(
   const o4 = <usize>c << 2;
   const a32 = <f32>a;
   const b32 = <f32>b;
-  let exact: bool;
-  if (reach == Infinity) {
-    // Running statistics, once per channel per call: told from the f32 exponents alone (a normal, b
-    // finite, |pivot| below 2^102), which is cheaper than the f64 tests and as good.
-    const ea = (reinterpret<u32>(a32) >> 23) & 0xff;
-    const eb = (reinterpret<u32>(b32) >> 23) & 0xff;
-    const ep = (reinterpret<u32>(pivot) >> 23) & 0xff;
-    exact = (ea - 1 >= 0xfe || eb == 0xff || ep >= 127 + 102) && needsExact(pivot, a, b, reach);
-  } else {
-    exact = needsExact(pivot, a, b, reach);
-  }
+  const exact = needsExact(pivot, a, b, reach);
   store<f32>(pivots(coef, K) + o4, pivot);
   store<f32>(scales(coef, K) + o4, a32);
   store<f32>(shifts(coef, K) + o4, b32);
@@ -167,11 +161,47 @@ export function fold(m: usize, eps: f64, gamma: f64, beta: f64, coef: usize, K: 
   return store3(coef, K, c, mean, pivot, scale * gamma, beta, reach, false);
 }
 
-/** Channel c of the set from BatchNorm's running statistics and gamma/beta. */
-@inline export function foldRunning(mean: f64, variance: f64, eps: f64, gamma: f64, beta: f64, coef: usize, K: i32, c: i32): i32 {
-  // Running statistics are arbitrary numbers, not a group's own: plain IEEE 1/sqrt(var + eps), as PyTorch.
-  const scale = 1 / Math.sqrt(variance + eps);
-  return store3(coef, K, c, mean, pivotFor(mean, variance, scale), gamma * scale, beta, Infinity, true);
+// Running statistics are arbitrary numbers, not a group's own: plain IEEE 1/sqrt(var + eps), as PyTorch.
+@inline function runningScale(variance: f64, eps: f64): f64 {
+  return 1 / Math.sqrt(variance + eps);
+}
+
+/**
+ * Channels [0, C) of the set from BatchNorm's running statistics (f32 mean and variance arrays) and
+ * gamma/beta. Returns FOLD_ bits. The exact check runs apart from the fold, on the f32 coefficients'
+ * exponents: a channel whose scale is 0, subnormal or not finite, whose shift is not finite or whose pivot
+ * is 2^102 or more is folded again in f64 and judged there; the fold loop itself stays as short as it can.
+ */
+export function foldRunning(mean: usize, variance: usize, eps: f64, w: usize, b: usize, coef: usize, C: i32): i32 {
+  let bits = 0;
+  for (let c = 0; c < C; c++) {
+    const o = <usize>c << 2;
+    const m = <f64>load<f32>(mean + o);
+    const v = <f64>load<f32>(variance + o);
+    const scale = runningScale(v, eps);
+    const a = gammaAt(w, c) * scale;
+    const pivot = pivotFor(m, v, scale);
+    // An exact pivot skips the product, so that a = Inf (runningVar + eps = 0) gives IEEE's
+    // (x - mean) * Inf + beta rather than NaN everywhere, as in PyTorch.
+    const off = m - <f64>pivot;
+    store<f32>(pivots(coef, C) + o, pivot);
+    store<f32>(scales(coef, C) + o, <f32>a);
+    store<f32>(shifts(coef, C) + o, <f32>(off == 0 ? betaAt(b, c) : betaAt(b, c) - off * a));
+    bits |= pivot != 0 ? FOLD_SHIFTED : 0;
+  }
+  clearExact(coef, C);
+  for (let c = 0; c < C; c++) {
+    const o = <usize>c << 2;
+    const ea = (load<u32>(scales(coef, C) + o) >> 23) & 0xff;
+    const eb = (load<u32>(shifts(coef, C) + o) >> 23) & 0xff;
+    const ep = (load<u32>(pivots(coef, C) + o) >> 23) & 0xff;
+    if (ea - 1 < 0xfe && eb != 0xff && ep < 127 + 102) continue;
+    const m = <f64>load<f32>(mean + o);
+    const v = <f64>load<f32>(variance + o);
+    const scale = runningScale(v, eps);
+    bits |= store3(coef, C, c, m, pivotFor(m, v, scale), gammaAt(w, c) * scale, betaAt(b, c), Infinity, true);
+  }
+  return bits;
 }
 
 /**

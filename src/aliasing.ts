@@ -35,6 +35,15 @@ const isOutput = (b: Binding): boolean => b.role !== 'in';
 /** Refuses the pairings the kernels cannot honour; see the top of this file. */
 export function checkAliasing(plan: Plan): void {
   const { bindings, sameOk } = plan;
+  // Nothing to check for a call with one output that is a plain array (copy mode's common case).
+  let outputs = 0;
+  let tensorOut = false;
+  for (const b of bindings) {
+    if (b.role === 'in') continue;
+    outputs++;
+    tensorOut ||= b.value instanceof Tensor;
+  }
+  if (outputs < 2 && !tensorOut) return;
   for (let i = 0; i < bindings.length; i++) {
     const o = bindings[i];
     if (!isOutput(o)) continue;

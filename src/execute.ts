@@ -7,7 +7,7 @@ import {
   Tensor, beginStaging, clearBytes, commitStaging, finishStaging, pointerOf, slotPtr, stage, writeF64, writeI32,
 } from './memory.js';
 import { checkAliasing, needsSnapshot } from './aliasing.js';
-import { getKernels } from './wasm.js';
+import { getKernels, whenReady } from './wasm.js';
 import type { Binding, Plan } from './plan.js';
 import type { TensorLike } from './types.js';
 
@@ -21,10 +21,8 @@ const PASS_ELEMENTS = 131072;
  * scratch space stays small whatever the tensor's size. A call whose sliced arguments are all Tensors
  * stages nothing and runs in one pass.
  */
-function unitsPerPass(plan: Plan): number {
+function unitsPerPass(plan: Plan, staged: boolean): number {
   const { units, unitLength } = plan;
-  let staged = false;
-  for (const b of plan.bindings) staged ||= b.unit > 0 && !(b.value instanceof Tensor);
   if (!staged || unitLength === 0) return units;
   return Math.max(1, Math.floor(PASS_ELEMENTS / unitLength));
 }
@@ -37,6 +35,12 @@ function part(a: Float32Array, off: number, len: number): Float32Array {
 function internal(plan: Plan, what: string): NormkitError {
   return new NormkitError('KERNEL_FAULT', `${plan.op}: internal error, ${what}; nothing was written (please report)`);
 }
+
+// The parameter block, in the module's static data.
+let paramBlock = 0;
+whenReady((k) => {
+  paramBlock = k.paramBlock();
+});
 
 // Staging slot of each binding in the pass being staged (-1: not staged); reused across calls.
 const slots: number[] = [];
@@ -62,15 +66,18 @@ export function execute(plan: Plan): void {
   const { units } = plan;
   // The one check that every kernel access stays inside the call's arrays: a sliced argument holds
   // exactly its units, and a whole one is read or written only as far as its own length.
+  let staged = false;
   for (const b of plan.bindings) {
-    if (b.unit > 0 && b.unit * units !== b.value.length) {
+    if (b.unit === 0) continue;
+    if (b.unit * units !== b.value.length) {
       throw internal(plan, `${b.name} holds ${b.value.length} elements, the plan reaches ${b.unit * units}`);
     }
+    staged ||= !(b.value instanceof Tensor);
   }
   checkAliasing(plan);
-  const step = unitsPerPass(plan);
+  const step = unitsPerPass(plan, staged);
   const bindings = step < units ? withSnapshots(plan) : plan.bindings;
-  const params = k.paramBlock();
+  const params = paramBlock;
   const kernel = k[plan.kernel];
   // Main input and output staged in one slot: the kernel computes in place over the staged input.
   const x = bindings[0].value;

@@ -40,6 +40,8 @@ interface ChannelCall {
   channelsLast: boolean;
   bindings: Binding[];
   scalars: Scalar[];
+  /** FLAG_ bits of the call (layout, per-channel skip inputs); the op may add its own. */
+  flags: number;
 }
 
 const X_NAMES: ChannelSpec = { x: 'x', shape: 'shape' };
@@ -76,23 +78,32 @@ function bindPerChannel(
   spatialOk: boolean,
 ): number | undefined {
   const { C, shape, channelsLast, bindings, length } = call;
-  let operand: ReturnType<typeof channelOperand>;
   if (shapeIn === undefined) {
     checkLength(name, value, C, `one per channel: C = ${C}`);
-    operand = { perSample: false, values: undefined };
-  } else {
-    const opShape = readShapeOption(`${name}Shape`, shapeIn);
-    const count = opShape.reduce((a, b) => a * b, 1);
-    checkLength(name, value, count, `the product of ${name}Shape ${describe(opShape)} = ${count}`);
-    const data = value instanceof Tensor ? value.array : value;
-    operand = channelOperand(`${name}Shape`, data, opShape, shape, channelsLast, spatialOk);
+    bindings.push({ name, value, role: 'in', field, unit: 0 });
+    return 0;
   }
+  const opShape = readShapeOption(`${name}Shape`, shapeIn);
+  const count = opShape.reduce((a, b) => a * b, 1);
+  checkLength(name, value, count, `the product of ${name}Shape ${describe(opShape)} = ${count}`);
+  const data = value instanceof Tensor ? value.array : value;
+  const operand = channelOperand(`${name}Shape`, data, opShape, shape, channelsLast, spatialOk);
   if (operand === undefined) {
     bindings.push({ name, value, role: 'in', field, unit: length / Math.max(call.N, 1) });
     return undefined;
   }
   bindings.push({ name, value: operand.values ?? value, role: 'in', field, unit: operand.perSample ? C : 0 });
   return operand.perSample ? C : 0;
+}
+
+// An optional operand is a tensor when given; its shape option only with it. Returns whether it is given.
+function given(name: string, v: unknown, shapeName: string, s: unknown): v is TensorLike {
+  if (v !== undefined) {
+    lengthOf(name, v);
+    return true;
+  }
+  if (s !== undefined) throw new NormkitError('INVALID_OPTION', `${shapeName}: only meaningful with ${name}, but ${name} is undefined`);
+  return false;
 }
 
 // Validates what every channel op shares: x, its shape and layout, the affine, skip inputs, statistics
@@ -103,14 +114,6 @@ function channelCall(x: TensorLike, shapeIn: readonly number[], a: ChannelArgs, 
   const channelsLast = checkLayout(a.layout);
   const [N, C, HW] = channelDims(shape, channelsLast);
   const epilogue = checkActivation(a.activation);
-  const given = (name: string, v: unknown, shapeName: string, s: unknown): v is TensorLike => {
-    if (v !== undefined) {
-      lengthOf(name, v);
-      return true;
-    }
-    if (s !== undefined) throw new NormkitError('INVALID_OPTION', `${shapeName}: only meaningful with ${name}, but ${name} is undefined`);
-    return false;
-  };
   const { out, sumOut, mean, invStd } = a;
   if (out !== undefined) checkLength('out', out, length, `the length of ${spec.x}`);
   const y = (out as TensorLike | undefined) ?? new Float32Array(length);
@@ -119,7 +122,7 @@ function channelCall(x: TensorLike, shapeIn: readonly number[], a: ChannelArgs, 
     { name: 'out', value: y, role: 'out', field: P_Y, unit: C * HW },
   ];
   const scalars: Scalar[] = [{ field: P_EPILOGUE, value: epilogue }];
-  const call = { y, rank: shape.length, shape, length, N, C, HW, channelsLast, bindings, scalars };
+  const call = { y, rank: shape.length, shape, length, N, C, HW, channelsLast, bindings, scalars, flags: 0 };
   let flags = channelsLast ? FLAG_CHANNELS_LAST : 0;
   if (given('weight', a.weight, 'weightShape', a.weightShape)) {
     scalars.push({ field: P_WEIGHT_STEP, value: bindPerChannel('weight', P_WEIGHT, a.weight, a.weightShape, call, false) ?? 0 });
@@ -151,8 +154,9 @@ function channelCall(x: TensorLike, shapeIn: readonly number[], a: ChannelArgs, 
     checkLength('sumOut', sumOut, length, `the length of ${spec.x}`);
     bindings.push({ name: 'sumOut', value: sumOut as TensorLike, role: 'out', field: P_SUM_OUT, unit: C * HW });
   }
-  for (const [name, v] of [['mean', mean], ['invStd', invStd]] as const) if (v !== undefined) lengthOf(name, v);
-  scalars.push({ field: P_FLAGS, value: flags });
+  if (mean !== undefined) lengthOf('mean', mean);
+  if (invStd !== undefined) lengthOf('invStd', invStd);
+  call.flags = flags;
   return call;
 }
 
@@ -161,10 +165,13 @@ function bindStats(call: ChannelCall, a: { mean: unknown; invStd: unknown }, per
   const { N, C } = call;
   const length = perSample > 0 ? N * perSample : C;
   const why = perSample > 0 ? `one value per (sample, group): ${N} x ${perSample}` : `one per channel: C = ${C}`;
-  for (const [name, v, field] of [['mean', a.mean, P_MEAN_OUT], ['invStd', a.invStd, P_INV_STD_OUT]] as const) {
-    if (v === undefined) continue;
-    checkLength(name, v, length, why);
-    call.bindings.push({ name, value: v as TensorLike, role: 'out', field, unit: perSample });
+  if (a.mean !== undefined) {
+    checkLength('mean', a.mean, length, why);
+    call.bindings.push({ name: 'mean', value: a.mean as TensorLike, role: 'out', field: P_MEAN_OUT, unit: perSample });
+  }
+  if (a.invStd !== undefined) {
+    checkLength('invStd', a.invStd, length, why);
+    call.bindings.push({ name: 'invStd', value: a.invStd as TensorLike, role: 'out', field: P_INV_STD_OUT, unit: perSample });
   }
 }
 
@@ -175,27 +182,35 @@ interface PlanSpec {
   workBytes: (count: number) => number;
   /** One unit of all samples (batchNorm training: the statistics span the batch). */
   whole?: boolean;
-  /** Fields besides UNITS that receive each pass's sample count. */
-  unitFields?: number[];
+  /** Fields that receive each pass's sample count (default: UNITS). */
+  unitFields?: readonly number[];
 }
 
+const SAME_OK = {
+  x: [['out', 'x'], ['out', 'residual'], ['sumOut', 'x'], ['sumOut', 'residual']],
+  content: [['out', 'content'], ['out', 'residual'], ['sumOut', 'content'], ['sumOut', 'residual']],
+} as const;
+
 function channelPlan(op: string, kernel: KernelName, call: ChannelCall, spec: PlanSpec): Plan {
-  const { N, C, HW, bindings } = call;
+  const { N, C, HW, bindings, scalars } = call;
   const whole = spec.whole ?? false;
   if (whole) for (let i = 0; i < bindings.length; i++) bindings[i] = { ...bindings[i], unit: 0 };
-  const scalars = [...call.scalars, ...spec.scalars, { field: P_C, value: C }, { field: P_HW, value: HW }];
+  let flags = call.flags;
+  for (const s of spec.scalars) {
+    if (s.field === P_FLAGS) flags |= s.value;
+    else scalars.push(s);
+  }
+  scalars.push({ field: P_C, value: C }, { field: P_HW, value: HW }, { field: P_FLAGS, value: flags });
   if (whole) scalars.push({ field: P_UNITS, value: N });
-  // FLAGS from the call and from the op, merged into one field.
-  let flags = 0;
-  for (const s of scalars) if (s.field === P_FLAGS) flags |= s.value;
-  const x = bindings[0].name;
   return {
     op, kernel, units: whole ? 1 : N, unitLength: whole ? 0 : C * HW, bindings,
-    sameOk: [['out', x], ['out', 'residual'], ['sumOut', x], ['sumOut', 'residual']],
-    scalars: [...scalars.filter((s) => s.field !== P_FLAGS), { field: P_FLAGS, value: flags }],
-    unitFields: whole ? [] : [P_UNITS, ...(spec.unitFields ?? [])], workBytes: spec.workBytes,
+    sameOk: bindings[0].name === 'content' ? SAME_OK.content : SAME_OK.x, scalars,
+    unitFields: whole ? NO_FIELDS : spec.unitFields ?? UNITS_FIELD, workBytes: spec.workBytes,
   };
 }
+
+const NO_FIELDS: readonly number[] = [];
+const UNITS_FIELD: readonly number[] = [P_UNITS];
 
 // Runs the plan, or only checks its aliasing when x is empty.
 function run(plan: Plan, call: ChannelCall): Float32Array<ArrayBuffer> {
@@ -361,7 +376,7 @@ export function adaIN(
   const plan = channelPlan('adaIN', 'adaIN', call, {
     scalars,
     workBytes: (count) => k.workspaceBytes(C, (broadcast ? 1 : count) * C),
-    unitFields: broadcast ? [] : [P_STYLE_UNITS],
+    unitFields: broadcast ? UNITS_FIELD : [P_UNITS, P_STYLE_UNITS],
   });
   return run(plan, call);
 }

@@ -67,20 +67,22 @@ interface Rows {
 function bindOperand(
   f: OperandFields, value: TensorLike, shapeIn: unknown, x: Rows, plan: { bindings: Binding[]; scalars: Scalar[] },
 ): boolean {
-  const { shape, first, rows, n, length } = x;
-  const shapeName = `${f.name}Shape`;
-  const fullRowsOnly = f.inner === undefined;
-  let operand;
+  const { rows, n, length } = x;
   if (shapeIn === undefined) {
+    // The default shape: x's for residual (read with the rows), the group's for the others.
     const sliced = f === RESIDUAL;
     checkLength(f.name, value, sliced ? length : n, sliced ? 'the length of x' : `the product of shape[axis..] = ${n}`);
-    operand = { step: sliced ? n : 0, rows: undefined, inner: INNER_FULL, index: undefined };
-  } else {
-    const opShape = readShapeOption(shapeName, shapeIn);
-    const count = opShape.reduce((a, b) => a * b, 1);
-    checkLength(f.name, value, count, `the product of ${shapeName} ${describe(opShape)} = ${count}`);
-    operand = rowOperand(shapeName, opShape, shape, first, fullRowsOnly);
+    plan.bindings.push({ name: f.name, value, role: 'in', field: f.ptr, unit: sliced && rows > 1 ? n : 0 });
+    if (sliced) plan.scalars.push({ field: f.step, value: n });
+    return false;
   }
+  const { shape, first } = x;
+  const shapeName = `${f.name}Shape`;
+  const fullRowsOnly = f.inner === undefined;
+  const opShape = readShapeOption(shapeName, shapeIn);
+  const count = opShape.reduce((a, b) => a * b, 1);
+  checkLength(f.name, value, count, `the product of ${shapeName} ${describe(opShape)} = ${count}`);
+  const operand = rowOperand(shapeName, opShape, shape, first, fullRowsOnly);
   // An operand shaped like x is read with the rows; any other is read whole in every pass.
   const sliced = operand.rows === undefined && operand.step === n && n > 0 && rows > 1;
   plan.bindings.push({ name: f.name, value, role: 'in', field: f.ptr, unit: sliced ? n : 0 });
@@ -93,6 +95,12 @@ function bindOperand(
     if (operand.index !== undefined) plan.bindings.push({ name: `${f.name} index`, value: operand.index, role: 'in', field: f.index, unit: 0 });
   }
   return operand.inner !== INNER_FULL;
+}
+
+// An optional operand is a tensor when given; its shape option only with it.
+function checkOperand(name: string, value: unknown, shapeName: string, shape: unknown): void {
+  if (value !== undefined) lengthOf(name, value);
+  else if (shape !== undefined) throw new NormkitError('INVALID_OPTION', `${shapeName}: only meaningful with ${name}, but ${name} is undefined`);
 }
 
 function normalizeRows(op: string, x: TensorLike, shapeIn: readonly number[], a: RowArgs, centered: boolean): Float32Array<ArrayBuffer> {
@@ -116,13 +124,10 @@ function normalizeRows(op: string, x: TensorLike, shapeIn: readonly number[], a:
   const out = a.out as TensorLike | undefined;
   const mean = a.mean as TensorLike | undefined;
   const invStd = a.invStd as TensorLike | undefined;
-  for (const [name, v, shapeName, s] of [
-    ['weight', weight, 'weightShape', a.weightShape], ['bias', bias, 'biasShape', a.biasShape],
-    ['residual', residual, 'residualShape', a.residualShape], ['inputBias', inputBias, 'inputBiasShape', a.inputBiasShape],
-  ] as const) {
-    if (v !== undefined) lengthOf(name, v);
-    else if (s !== undefined) throw new NormkitError('INVALID_OPTION', `${shapeName}: only meaningful with ${name}, but ${name} is undefined`);
-  }
+  checkOperand('weight', weight, 'weightShape', a.weightShape);
+  checkOperand('bias', bias, 'biasShape', a.biasShape);
+  checkOperand('residual', residual, 'residualShape', a.residualShape);
+  checkOperand('inputBias', inputBias, 'inputBiasShape', a.inputBiasShape);
   if (sumOut !== undefined) {
     if (residual === undefined && inputBias === undefined) {
       throw new NormkitError('INVALID_OPTION', `sumOut: only meaningful with residual or inputBias, but both are undefined`);
