@@ -229,6 +229,44 @@ const MATRIX: Row[] = [
     ],
   },
   {
+    id: 'weightShape-type', code: 'INVALID_SHAPE', ops: WITH_WEIGHT,
+    misuses: each<unknown>(
+      [['a number', 4], ['a string', '[4]'], ['null', null], ['a negative extent', [-1]], ['a fractional extent', [1.5]]],
+      'weightShape', (v) => opt('weightShape', v),
+    ),
+  },
+  {
+    id: 'weightShape-broadcast', code: 'INVALID_BROADCAST', ops: WITH_WEIGHT,
+    misuses: [
+      {
+        label: 'more axes than x',
+        name: 'weightShape',
+        apply: (c) => opt('weightShape', [...(c.shape as number[]).map(() => 1), (c.options.weight as Float32Array).length])(c),
+      },
+      {
+        label: 'an extent that is neither x\'s nor 1',
+        name: 'weightShape',
+        apply: (c) => {
+          const w = c.options.weight as Float32Array;
+          opt('weight', new Float32Array(w.length * 7))(c);
+          opt('weightShape', [7, w.length])(c);
+        },
+      },
+    ],
+  },
+  {
+    id: 'weightShape-length', code: 'LENGTH_MISMATCH', ops: WITH_WEIGHT,
+    misuses: [
+      { label: 'a shape whose product is not weight.length', name: 'weight', apply: (c) => opt('weightShape', [1])(c) },
+    ],
+  },
+  {
+    id: 'shape-option-alone', code: 'INVALID_OPTION', ops: WITH_WEIGHT,
+    misuses: [
+      { label: 'weightShape without weight', name: 'weightShape', apply: (c) => { without('weight')(c); opt('weightShape', [1])(c); } },
+    ],
+  },
+  {
     id: 'bias-type', code: 'INVALID_TENSOR', ops: AFFINE,
     misuses: notTensors(5).map(([label, v]): Misuse => ({ label, name: 'bias', apply: opt('bias', v) })),
   },
