@@ -172,7 +172,7 @@ export function fold(m: usize, eps: f64, gamma: f64, beta: f64, coef: usize, K: 
  * exponents: a channel whose scale is 0, subnormal or not finite, whose shift is not finite or whose pivot
  * is 2^102 or more is folded again in f64 and judged there; the fold loop itself stays as short as it can.
  */
-export function foldRunning(mean: usize, variance: usize, eps: f64, w: usize, b: usize, coef: usize, C: i32): i32 {
+@inline export function foldRunning(mean: usize, variance: usize, eps: f64, w: usize, b: usize, coef: usize, C: i32): i32 {
   let bits = 0;
   for (let c = 0; c < C; c++) {
     const o = <usize>c << 2;
@@ -192,10 +192,13 @@ export function foldRunning(mean: usize, variance: usize, eps: f64, w: usize, b:
   clearExact(coef, C);
   for (let c = 0; c < C; c++) {
     const o = <usize>c << 2;
-    const ea = (load<u32>(scales(coef, C) + o) >> 23) & 0xff;
+    const a32 = load<u32>(scales(coef, C) + o);
+    const ea = (a32 >> 23) & 0xff;
     const eb = (load<u32>(shifts(coef, C) + o) >> 23) & 0xff;
     const ep = (load<u32>(pivots(coef, C) + o) >> 23) & 0xff;
-    if (ea - 1 < 0xfe && eb != 0xff && ep < 127 + 102) continue;
+    // A scale of 0 from a weight of 0 is exact; one that underflowed is not.
+    const scaleOk = ea - 1 < 0xfe || ((a32 << 1) == 0 && gammaAt(w, c) == 0);
+    if (scaleOk && eb != 0xff && ep < 127 + 102) continue;
     const m = <f64>load<f32>(mean + o);
     const v = <f64>load<f32>(variance + o);
     const scale = runningScale(v, eps);

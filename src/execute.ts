@@ -66,13 +66,16 @@ export function execute(plan: Plan): void {
   const { units } = plan;
   // The one check that every kernel access stays inside the call's arrays: a sliced argument holds
   // exactly its units, and a whole one is read or written only as far as its own length.
-  let staged = false;
+  let staged = false; // an argument sliced by the units is copied through scratch
+  let copies = plan.workBytes !== undefined; // anything at all is staged
   for (const b of plan.bindings) {
+    const plain = !(b.value instanceof Tensor) && b.value.length > 0;
+    copies ||= plain;
     if (b.unit === 0) continue;
     if (b.unit * units !== b.value.length) {
       throw internal(plan, `${b.name} holds ${b.value.length} elements, the plan reaches ${b.unit * units}`);
     }
-    staged ||= !(b.value instanceof Tensor);
+    staged ||= plain;
   }
   checkAliasing(plan);
   const step = unitsPerPass(plan, staged);
@@ -84,8 +87,41 @@ export function execute(plan: Plan): void {
   const y = bindings.length > 1 ? bindings[1].value : x;
   const shareSlot = bindings.length > 1 && bindings[1].role === 'out' && bindings[0].unit === bindings[1].unit &&
     !(x instanceof Tensor) && !(y instanceof Tensor);
+  let workSlot = -1;
+  // Fills the parameter block for one pass (pointers of the staged or resident arguments, scalars, the
+  // pass's unit count) and calls the kernel; a trap becomes a NormkitError.
+  const runPass = (count: number, u0: number): void => {
+    // Every field starts at 0 (absent) so that nothing of an earlier call is read.
+    clearBytes(params, PARAM_BLOCK_BYTES);
+    for (let i = 0; i < bindings.length; i++) {
+      const b = bindings[i];
+      const v = b.value;
+      const ptr = slots[i] >= 0 ? slotPtr(slots[i]) : v instanceof Tensor ? pointerOf(v) + 4 * b.unit * u0 : 0;
+      writeI32(params + b.field, ptr);
+    }
+    if (workSlot >= 0) writeI32(params + P_WORK, slotPtr(workSlot));
+    for (const s of plan.scalars) {
+      if (s.f64) writeF64(params + s.field, s.value);
+      else writeI32(params + s.field, s.value);
+    }
+    for (const f of plan.unitFields) writeI32(params + f, count);
+    try {
+      kernel(params);
+    } catch (e) {
+      throw new NormkitError(
+        'KERNEL_FAULT',
+        `${plan.op}: the kernel trapped (${e instanceof Error ? e.message : String(e)}); no output was copied out (please report)`,
+      );
+    }
+  };
   for (let u0 = 0; u0 < units; u0 += step) {
     const count = Math.min(step, units - u0);
+    if (!copies) {
+      // Every argument a Tensor: nothing to stage or copy back.
+      for (let i = 0; i < bindings.length; i++) slots[i] = -1;
+      runPass(count, u0);
+      continue;
+    }
     beginStaging();
     let done = false;
     try {
@@ -101,30 +137,9 @@ export function execute(plan: Plan): void {
         else if (b.role === 'out') slots[i] = stage(null, part(v, off, len), len);
         else slots[i] = stage(v, v, len);
       }
-      const work = plan.workBytes === undefined ? -1 : stage(null, null, Math.ceil((plan.workBytes(count) >>> 0) / 4));
+      workSlot = plan.workBytes === undefined ? -1 : stage(null, null, Math.ceil((plan.workBytes(count) >>> 0) / 4));
       commitStaging(plan.op);
-      // Every field starts at 0 (absent) so that nothing of an earlier call is read.
-      clearBytes(params, PARAM_BLOCK_BYTES);
-      for (let i = 0; i < bindings.length; i++) {
-        const b = bindings[i];
-        const v = b.value;
-        const ptr = slots[i] >= 0 ? slotPtr(slots[i]) : v instanceof Tensor ? pointerOf(v) + 4 * b.unit * u0 : 0;
-        writeI32(params + b.field, ptr);
-      }
-      if (work >= 0) writeI32(params + P_WORK, slotPtr(work));
-      for (const s of plan.scalars) {
-        if (s.f64) writeF64(params + s.field, s.value);
-        else writeI32(params + s.field, s.value);
-      }
-      for (const f of plan.unitFields) writeI32(params + f, count);
-      try {
-        kernel(params);
-      } catch (e) {
-        throw new NormkitError(
-          'KERNEL_FAULT',
-          `${plan.op}: the kernel trapped (${e instanceof Error ? e.message : String(e)}); no output was copied out (please report)`,
-        );
-      }
+      runPass(count, u0);
       done = true;
     } finally {
       finishStaging(done);
