@@ -76,7 +76,8 @@ export function rowOperand(
   let contiguous = 1;
   let allZero = true;
   for (let a = rank - 1; a >= first; a--) {
-    if (strides[a] !== contiguous) inner = INNER_MIXED;
+    // An axis of extent 1 holds one position whatever its stride.
+    if (xShape[a] !== 1 && strides[a] !== contiguous) inner = INNER_MIXED;
     if (strides[a] !== 0 && xShape[a] > 1) allZero = false;
     contiguous *= xShape[a];
   }
@@ -140,12 +141,20 @@ export function rowOperand(
  * value per channel ([C], read whole), true one per (sample, channel) ([N, C], read with the samples).
  * `values` is the operand laid out that way, made only when the given layout is another (it has at most
  * N · C elements). Returns undefined when the operand is shaped like x over the spatial axes too (it is
- * then read like x); `spatialOk` false refuses that.
+ * then read like x), where the rules allow it.
  */
+export interface ChannelRules {
+  channelsLast: boolean;
+  /** May be shaped like x over the spatial axes (skip inputs), rather than one value per channel. */
+  spatialOk: boolean;
+  /** May hold one value per (sample, channel) (not batchNorm, whose coefficients are per channel). */
+  perSampleOk: boolean;
+}
+
 export function channelOperand(
-  name: string, data: Float32Array | undefined, shape: readonly number[], xShape: readonly number[],
-  channelsLast: boolean, spatialOk: boolean,
+  name: string, data: Float32Array | undefined, shape: readonly number[], xShape: readonly number[], rules: ChannelRules,
 ): { perSample: boolean; values: Float32Array | undefined } | undefined {
+  const { channelsLast, spatialOk } = rules;
   const strides = broadcastStrides(name, shape, xShape);
   const rank = xShape.length;
   const cAxis = channelsLast ? rank - 1 : 1;
@@ -166,6 +175,12 @@ export function channelOperand(
   const sN = N > 1 ? strides[0] : 0;
   const sC = C > 1 ? strides[cAxis] : 0;
   const perSample = sN !== 0;
+  if (perSample && !rules.perSampleOk) {
+    throw new NormkitError(
+      'INVALID_BROADCAST',
+      `${name}: ${describe(shape)} varies over the batch axis of x ${describe(xShape)}; batchNorm takes one value per channel`,
+    );
+  }
   // Already [C] (or [N, C]) in memory: read as it is.
   if ((sC === 1 || C <= 1) && (!perSample || sN === C)) return { perSample, values: undefined };
   if (data === undefined) return { perSample, values: undefined };

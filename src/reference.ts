@@ -288,10 +288,15 @@ const rstdOf = (variance: Vec, eps: number) => Float64Array.from(variance, (v) =
  * length; exactly `act(bias[i])` where x equals the mean; NaN throughout a group flagged in `bad` (one
  * holding a NaN or +-Inf).
  */
-function apply(
-  x: Vec, g: Grouping, mean: Vec, scale: Vec, weight?: Float64Array, bias?: Float64Array, bad?: Uint8Array,
-  activation?: Activation,
-): Float64Array {
+interface Affine {
+  weight?: Float64Array;
+  bias?: Float64Array;
+  bad?: Uint8Array;
+  activation?: Activation;
+}
+
+function apply(x: Vec, g: Grouping, mean: Vec, scale: Vec, affine: Affine): Float64Array {
+  const { weight, bias, bad, activation } = affine;
   const y = new Float64Array(x.length);
   for (let i = 0; i < x.length; i++) {
     const k = g.group[i];
@@ -365,7 +370,7 @@ export function refLayerNorm(x: Vec, shape: readonly number[], opts: RefLayerNor
   const { input, weight, bias } = prepare(x, shape, opts, g.groupShape);
   const { mean, variance, bad } = stats(input, g);
   const invStd = rstdOf(variance, eps);
-  const y = apply(input, g, mean, invStd, weight, bias, bad, opts.activation);
+  const y = apply(input, g, mean, invStd, { weight, bias, bad, activation: opts.activation });
   return { y, mean, invStd, sum: Float64Array.from(input) };
 }
 
@@ -380,7 +385,7 @@ export function refRmsNormFull(x: Vec, shape: readonly number[], opts: RefRmsNor
   const { input, weight } = prepare(x, shape, { ...opts, bias: undefined }, g.groupShape);
   const { mean, variance, bad } = stats(input, g, false);
   const invStd = rstdOf(variance, eps);
-  return { y: apply(input, g, mean, invStd, weight, undefined, bad, opts.activation), invStd, sum: Float64Array.from(input) };
+  return { y: apply(input, g, mean, invStd, { weight, bad, activation: opts.activation }), invStd, sum: Float64Array.from(input) };
 }
 
 /** RMSNorm: `y = x / sqrt(mean(x^2) + eps) * weight` over axes `axis..rank-1` (a zero element stays 0). */
@@ -412,11 +417,11 @@ export function refBatchNorm(x: Vec, shape: readonly number[], opts: RefBatchNor
   const sum = Float64Array.from(input);
   if (!training) {
     if (!runningMean || !runningVar) throw new Error('reference: batchNorm inference needs running stats');
-    return { y: apply(input, g, runningMean, rstdOf(runningVar, eps), weight, bias, undefined, opts.activation), sum };
+    return { y: apply(input, g, runningMean, rstdOf(runningVar, eps), { weight, bias, activation: opts.activation }), sum };
   }
   const { mean, variance, bad } = stats(input, g);
   const invStd = rstdOf(variance, eps);
-  const y = apply(input, g, mean, invStd, weight, bias, bad, opts.activation);
+  const y = apply(input, g, mean, invStd, { weight, bias, bad, activation: opts.activation });
   const n = len / C;
   const update = (r: Vec | undefined, stat: Vec) =>
     r && Float64Array.from(r, (v, k) => (1 - momentum) * v + momentum * stat[k]);
@@ -455,7 +460,7 @@ export function refGroupNormFull(
   const g: Grouping = { count: shape[0] * numGroups, group };
   const { mean, variance, bad } = stats(input, g);
   const invStd = rstdOf(variance, eps);
-  return { y: apply(input, g, mean, invStd, weight, bias, bad, opts.activation), mean, invStd, sum: Float64Array.from(input) };
+  return { y: apply(input, g, mean, invStd, { weight, bias, bad, activation: opts.activation }), mean, invStd, sum: Float64Array.from(input) };
 }
 
 /** GroupNorm: per (sample, group of C/numGroups consecutive channels); per-channel weight/bias. */
@@ -497,7 +502,7 @@ export function refAdaINFull(
   const scale = content_.variance.map((v, k) => sigma(style_.variance[styleIndex(k)]) / sigma(v));
   const shift = Float64Array.from(gc.group, (k) => style_.mean[styleIndex(k)]);
   const bad = content_.bad.map((b, k) => b | style_.bad[styleIndex(k)]);
-  const y = apply(input, gc, content_.mean, scale, undefined, shift, bad, opts.activation);
+  const y = apply(input, gc, content_.mean, scale, { bias: shift, bad, activation: opts.activation });
   return { y, mean: content_.mean, invStd: rstdOf(content_.variance, eps), sum: Float64Array.from(input) };
 }
 

@@ -42,9 +42,11 @@ interface ChannelCall {
   scalars: Scalar[];
   /** FLAG_ bits of the call (layout, per-channel skip inputs); the op may add its own. */
   flags: number;
+  /** Whether weight and bias may hold one value per (sample, channel). */
+  perSampleOk: boolean;
 }
 
-const X_NAMES: ChannelSpec = { x: 'x', shape: 'shape' };
+const X_NAMES: ChannelSpec = { x: 'x', shape: 'shape', perSampleAffine: true };
 
 /** The options every channel op shares, each read once. */
 interface ChannelArgs {
@@ -64,19 +66,24 @@ interface ChannelArgs {
   invStd: unknown;
 }
 
-/** How an op names its main input and its shape (adaIN: content, contentShape). */
+/**
+ * How an op names its main input and its shape (adaIN: content, contentShape), and whether its weight and
+ * bias may hold one value per (sample, channel) (not batchNorm, whose coefficients are per channel).
+ */
 interface ChannelSpec {
   x: string;
   shape: string;
+  perSampleAffine: boolean;
 }
 
 // A per-channel operand: the default [C], or one value per (sample, channel) by its shape option. Binds it
 // (with the samples when it has one value per sample) and returns its step, or undefined when it is
 // shaped like x over the spatial axes too (residual and inputBias only).
 function bindPerChannel(
-  name: string, field: number, value: TensorLike, shapeIn: unknown, call: ChannelCall & { shape: number[] },
+  call: ChannelCall & { shape: number[] }, operand: { name: string; field: number; value: TensorLike; shape: unknown },
   spatialOk: boolean,
 ): number | undefined {
+  const { name, field, value, shape: shapeIn } = operand;
   const { C, shape, channelsLast, bindings, length } = call;
   if (shapeIn === undefined) {
     checkLength(name, value, C, `one per channel: C = ${C}`);
@@ -87,13 +94,14 @@ function bindPerChannel(
   const count = opShape.reduce((a, b) => a * b, 1);
   checkLength(name, value, count, `the product of ${name}Shape ${describe(opShape)} = ${count}`);
   const data = value instanceof Tensor ? value.array : value;
-  const operand = channelOperand(`${name}Shape`, data, opShape, shape, channelsLast, spatialOk);
-  if (operand === undefined) {
+  const rules = { channelsLast, spatialOk, perSampleOk: spatialOk || call.perSampleOk };
+  const resolved = channelOperand(`${name}Shape`, data, opShape, shape, rules);
+  if (resolved === undefined) {
     bindings.push({ name, value, role: 'in', field, unit: length / Math.max(call.N, 1) });
     return undefined;
   }
-  bindings.push({ name, value: operand.values ?? value, role: 'in', field, unit: operand.perSample ? C : 0 });
-  return operand.perSample ? C : 0;
+  bindings.push({ name, value: resolved.values ?? value, role: 'in', field, unit: resolved.perSample ? C : 0 });
+  return resolved.perSample ? C : 0;
 }
 
 // An optional operand is a tensor when given; its shape option only with it. Returns whether it is given.
@@ -122,18 +130,21 @@ function channelCall(x: TensorLike, shapeIn: readonly number[], a: ChannelArgs, 
     { name: 'out', value: y, role: 'out', field: P_Y, unit: C * HW },
   ];
   const scalars: Scalar[] = [{ field: P_EPILOGUE, value: epilogue }];
-  const call = { y, rank: shape.length, shape, length, N, C, HW, channelsLast, bindings, scalars, flags: 0 };
+  const call = {
+    y, rank: shape.length, shape, length, N, C, HW, channelsLast, bindings, scalars, flags: 0,
+    perSampleOk: spec.perSampleAffine,
+  };
   let flags = channelsLast ? FLAG_CHANNELS_LAST : 0;
   if (given('weight', a.weight, 'weightShape', a.weightShape)) {
-    scalars.push({ field: P_WEIGHT_STEP, value: bindPerChannel('weight', P_WEIGHT, a.weight, a.weightShape, call, false) ?? 0 });
+    scalars.push({ field: P_WEIGHT_STEP, value: bindPerChannel(call, { name: 'weight', field: P_WEIGHT, value: a.weight, shape: a.weightShape }, false) ?? 0 });
   }
   if (given('bias', a.bias, 'biasShape', a.biasShape)) {
-    scalars.push({ field: P_BIAS_STEP, value: bindPerChannel('bias', P_BIAS, a.bias, a.biasShape, call, false) ?? 0 });
+    scalars.push({ field: P_BIAS_STEP, value: bindPerChannel(call, { name: 'bias', field: P_BIAS, value: a.bias, shape: a.biasShape }, false) ?? 0 });
   }
   const hasResidual = given('residual', a.residual, 'residualShape', a.residualShape);
   if (hasResidual) {
     // Without residualShape the residual is shaped like x.
-    const step = bindPerChannel('residual', P_RESIDUAL, a.residual as TensorLike, a.residualShape ?? shape, call, true);
+    const step = bindPerChannel(call, { name: 'residual', field: P_RESIDUAL, value: a.residual as TensorLike, shape: a.residualShape ?? shape }, true);
     if (step !== undefined) {
       flags |= FLAG_RESIDUAL_PER_CHANNEL;
       scalars.push({ field: P_RESIDUAL_STEP, value: step });
@@ -141,7 +152,7 @@ function channelCall(x: TensorLike, shapeIn: readonly number[], a: ChannelArgs, 
   }
   const hasInputBias = given('inputBias', a.inputBias, 'inputBiasShape', a.inputBiasShape);
   if (hasInputBias) {
-    const step = bindPerChannel('inputBias', P_INPUT_BIAS, a.inputBias as TensorLike, a.inputBiasShape, call, true);
+    const step = bindPerChannel(call, { name: 'inputBias', field: P_INPUT_BIAS, value: a.inputBias as TensorLike, shape: a.inputBiasShape }, true);
     if (step !== undefined) {
       flags |= FLAG_INPUT_BIAS_PER_CHANNEL;
       scalars.push({ field: P_INPUT_BIAS_STEP, value: step });
@@ -247,7 +258,7 @@ export function batchNorm(x: TensorLike, shape: readonly number[], options?: Bat
   const call = channelCall(x, shape, {
     layout, weight, weightShape, bias, biasShape, out, activation, residual, residualShape, inputBias, inputBiasShape,
     sumOut, mean, invStd,
-  }, X_NAMES);
+  }, { ...X_NAMES, perSampleAffine: false });
   bindStats(call, { mean, invStd }, 0);
   const { N, C, HW, length } = call;
   const why = `one per channel: C = ${C}`;
@@ -351,7 +362,7 @@ export function adaIN(
   const eps = checkEps(epsIn);
   const call = channelCall(content, contentShape, {
     layout, out, activation, residual, residualShape, inputBias, inputBiasShape, sumOut, mean, invStd,
-  }, { x: 'content', shape: 'contentShape' });
+  }, { x: 'content', shape: 'contentShape', perSampleAffine: true });
   bindStats(call, { mean, invStd }, call.C);
   const { N, C, length, channelsLast } = call;
   const styleLength = lengthOf('style', style);
