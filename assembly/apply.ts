@@ -1,5 +1,6 @@
 import { tileRows } from './reduce';
-import { EPILOGUE_IDENTITY } from './abi';
+import { EPILOGUE_IDENTITY, EPILOGUE_RELU, EPILOGUE_SILU, EPILOGUE_GELU, EPILOGUE_GELU_TANH } from './abi';
+import { activate4, activate1 } from './epilogue';
 
 // The apply family: the one pass that writes the output, with mean, rstd, gamma and beta folded into
 // coefficients: y = epilogue((x - pivot) * a + b). The fold chooses the pivot (fold.ts): 0 where the
@@ -15,11 +16,11 @@ import { EPILOGUE_IDENTITY } from './abi';
 
 
 @inline function epilogue(v: v128, kind: i32): v128 {
-  return v;
+  return activate4(v, kind);
 }
 
 @inline function epilogueScalar(y: f32, kind: i32): f32 {
-  return y;
+  return activate1(y, kind);
 }
 
 @inline
@@ -63,10 +64,23 @@ export function applyRuns(
 ): void {
   for (let r = 0; r < runs; r++) {
     const o = <usize>r * stride;
-    switch (kind) { // the epilogue dispatch: one case per kind, only the identity so far
-      default:
-        if (pivot == 0) run(src + o, dst + o, runLen, 0, a, b, false, EPILOGUE_IDENTITY);
-        else run(src + o, dst + o, runLen, pivot, a, b, true, EPILOGUE_IDENTITY);
+    // The epilogue dispatch: one loop per kind, the kind a literal in each.
+    if (pivot == 0) {
+      switch (kind) {
+        case EPILOGUE_RELU: run(src + o, dst + o, runLen, 0, a, b, false, EPILOGUE_RELU); break;
+        case EPILOGUE_SILU: run(src + o, dst + o, runLen, 0, a, b, false, EPILOGUE_SILU); break;
+        case EPILOGUE_GELU: run(src + o, dst + o, runLen, 0, a, b, false, EPILOGUE_GELU); break;
+        case EPILOGUE_GELU_TANH: run(src + o, dst + o, runLen, 0, a, b, false, EPILOGUE_GELU_TANH); break;
+        default: run(src + o, dst + o, runLen, 0, a, b, false, EPILOGUE_IDENTITY);
+      }
+    } else {
+      switch (kind) {
+        case EPILOGUE_RELU: run(src + o, dst + o, runLen, pivot, a, b, true, EPILOGUE_RELU); break;
+        case EPILOGUE_SILU: run(src + o, dst + o, runLen, pivot, a, b, true, EPILOGUE_SILU); break;
+        case EPILOGUE_GELU: run(src + o, dst + o, runLen, pivot, a, b, true, EPILOGUE_GELU); break;
+        case EPILOGUE_GELU_TANH: run(src + o, dst + o, runLen, pivot, a, b, true, EPILOGUE_GELU_TANH); break;
+        default: run(src + o, dst + o, runLen, pivot, a, b, true, EPILOGUE_IDENTITY);
+      }
     }
   }
 }
@@ -167,7 +181,11 @@ function affineRow(
 export function applyAffineRow(
   src: usize, dst: usize, n: i32, pivot: f32, r: f32, t: f32, w: usize, bias: usize, kind: i32,
 ): void {
-  switch (kind) { // the epilogue dispatch
+  switch (kind) { // the epilogue dispatch: one loop per kind, the kind a literal in each
+    case EPILOGUE_RELU: affineRow(src, dst, n, pivot, r, t, w, bias, EPILOGUE_RELU); break;
+    case EPILOGUE_SILU: affineRow(src, dst, n, pivot, r, t, w, bias, EPILOGUE_SILU); break;
+    case EPILOGUE_GELU: affineRow(src, dst, n, pivot, r, t, w, bias, EPILOGUE_GELU); break;
+    case EPILOGUE_GELU_TANH: affineRow(src, dst, n, pivot, r, t, w, bias, EPILOGUE_GELU_TANH); break;
     default: affineRow(src, dst, n, pivot, r, t, w, bias, EPILOGUE_IDENTITY);
   }
 }
@@ -258,11 +276,23 @@ function columns(
 export function applyColumns(
   src: usize, dst: usize, rows: i32, C: i32, pivot: usize, a: usize, b: usize, kind: i32,
 ): void {
-  switch (kind) { // the epilogue dispatch
-    default:
-      if (pivot == 0) columns(src, dst, rows, C, 0, a, b, false, EPILOGUE_IDENTITY);
-      else columns(src, dst, rows, C, pivot, a, b, true, EPILOGUE_IDENTITY);
+  const shifted = pivot != 0;
+  switch (kind) { // the epilogue dispatch: one loop per kind, the kind a literal in each
+    case EPILOGUE_RELU: columnsOf(src, dst, rows, C, pivot, a, b, shifted, EPILOGUE_RELU); break;
+    case EPILOGUE_SILU: columnsOf(src, dst, rows, C, pivot, a, b, shifted, EPILOGUE_SILU); break;
+    case EPILOGUE_GELU: columnsOf(src, dst, rows, C, pivot, a, b, shifted, EPILOGUE_GELU); break;
+    case EPILOGUE_GELU_TANH: columnsOf(src, dst, rows, C, pivot, a, b, shifted, EPILOGUE_GELU_TANH); break;
+    default: columnsOf(src, dst, rows, C, pivot, a, b, shifted, EPILOGUE_IDENTITY);
   }
+}
+
+// The column loop with or without the pivots, for one epilogue kind.
+@inline
+function columnsOf(
+  src: usize, dst: usize, rows: i32, C: i32, pivot: usize, a: usize, b: usize, shifted: bool, kind: i32,
+): void {
+  if (shifted) columns(src, dst, rows, C, pivot, a, b, true, kind);
+  else columns(src, dst, rows, C, 0, a, b, false, kind);
 }
 
 // ---- the exact apply -----------------------------------------------------------------------------------

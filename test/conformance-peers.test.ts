@@ -91,11 +91,7 @@ const WAITING_FOR_HALF: readonly string[] = [
  * listed case is skipped while normkit answers UNKNOWN_OPTION for one of these options, and fails once it
  * passes (then remove it here).
  */
-const WAITING_FOR_FEATURE: Readonly<Record<string, readonly string[]>> = {
-  'ort/group_norm.GroupNorm_128.float32_silu.channels_last_0': ['activation'],
-  'ort/group_norm.GroupNorm_128.float32_silu.channels_last_1': ['activation'],
-  'ort/group_norm.GroupNorm_128.float32_silu.channels_last_unset': ['activation'],
-};
+const WAITING_FOR_FEATURE: Readonly<Record<string, readonly string[]>> = {};
 
 /** Cases no normkit call expresses, with the reason. */
 const NOT_EXPRESSIBLE: Readonly<Record<string, string>> = {};

@@ -376,6 +376,8 @@ interface Misuse {
 
 const ROW_OPS: OpId[] = ['layerNorm', 'rmsNorm'];
 const CHANNEL_AFFINE: OpId[] = ['batchNorm', 'batchNormTraining', 'instanceNorm', 'groupNorm'];
+/** The channel ops whose weight and bias may vary by sample (batchNorm's coefficients are per channel). */
+const PER_SAMPLE_AFFINE: OpId[] = ['instanceNorm', 'groupNorm'];
 const CHANNEL_OPS: OpId[] = [...CHANNEL_AFFINE, 'adaIN'];
 const ALL_OPS: OpId[] = [...ROW_OPS, ...CHANNEL_OPS];
 const STATS_OPS: OpId[] = ['layerNorm', 'batchNormTraining', 'instanceNorm', 'groupNorm', 'adaIN'];
@@ -389,14 +391,24 @@ function example(op: OpId, options: Record<string, unknown>): Call {
   return c;
 }
 /** The per-sample shape of the examples: [2, 1, 5] (rows) or [2, 4, 1] (channels), and its length. */
-const perSample = (op: OpId) => (isRows(op) ? { shape: [2, 1, 5], n: 10, group: 5 } : { shape: [2, 4, 1], n: 8, group: 4 });
+// batchNorm's weight and bias are per channel (its coefficients span the batch): a shape option there
+// may not vary over the samples.
+const perSample = (op: OpId) =>
+  isRows(op) ? { shape: [2, 1, 5], n: 10, group: 5 }
+  : op === 'batchNorm' || op === 'batchNormTraining' ? { shape: [1, 4, 1], n: 4, group: 4 }
+  : { shape: [2, 4, 1], n: 8, group: 4 };
 
 const MISUSES: Misuse[] = [
   // Lengths against the shape options.
   ...(['weight', 'bias'] as const).map((name): Misuse => ({
     label: `${name} of the default length with a per-sample ${name}Shape`, code: 'LENGTH_MISMATCH',
-    ops: name === 'weight' ? [...ROW_OPS, ...CHANNEL_AFFINE] : ['layerNorm', ...CHANNEL_AFFINE],
+    ops: name === 'weight' ? [...ROW_OPS, ...PER_SAMPLE_AFFINE] : ['layerNorm', ...PER_SAMPLE_AFFINE],
     make: (op) => example(op, { [name]: f32(perSample(op).group), [`${name}Shape`]: perSample(op).shape }),
+  })),
+  ...(['weight', 'bias'] as const).map((name): Misuse => ({
+    label: `batchNorm with a ${name}Shape that varies over the samples`, code: 'INVALID_BROADCAST',
+    ops: ['batchNorm', 'batchNormTraining'],
+    make: (op) => example(op, { [name]: f32(8), [`${name}Shape`]: [2, 4, 1] }),
   })),
   {
     label: 'residual of x\'s length with a per-sample residualShape', code: 'LENGTH_MISMATCH', ops: ALL_OPS,

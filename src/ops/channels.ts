@@ -20,7 +20,7 @@ import type { Binding, Plan, Scalar } from '../plan.js';
 import type { AdaINOptions, BatchNormOptions, ChannelNormOptions, TensorLike } from '../types.js';
 
 const COMMON = [
-  'layout', 'eps', 'out', 'residual', 'residualShape', 'inputBias', 'inputBiasShape', 'sumOut', 'mean', 'invStd',
+  'layout', 'eps', 'out', 'activation', 'residual', 'residualShape', 'inputBias', 'inputBiasShape', 'sumOut', 'mean', 'invStd',
 ];
 const AFFINE = ['weight', 'weightShape', 'bias', 'biasShape'];
 const BATCH_NORM_OPTIONS = new Set([

@@ -15,7 +15,7 @@ import { execute, result } from '../execute.js';
 import type { Binding, Plan, Scalar } from '../plan.js';
 import type { LayerNormOptions, RmsNormOptions, TensorLike } from '../types.js';
 
-const COMMON = ['axis', 'weight', 'weightShape', 'eps', 'residual', 'residualShape', 'inputBias', 'inputBiasShape', 'sumOut', 'out'];
+const COMMON = ['axis', 'weight', 'weightShape', 'eps', 'residual', 'residualShape', 'inputBias', 'inputBiasShape', 'sumOut', 'out', 'activation'];
 const LAYER_NORM_OPTIONS = new Set([...COMMON, 'bias', 'biasShape', 'mean', 'invStd']);
 const RMS_NORM_OPTIONS = new Set([...COMMON, 'invStd']);
 // out and sumOut may be x or residual itself: each element is read before it is written.

@@ -345,7 +345,11 @@ function rowIssue10(
  */
 function channelIssue10(
   rng: Rng, g: GenOptions, want: (p: number) => boolean,
-  d: { shape: number[]; layout: Layout; C: number; groups: number; scale: number; affine: boolean; stats: boolean },
+  d: {
+    shape: number[]; layout: Layout; C: number; groups: number; scale: number; affine: boolean; stats: boolean;
+    /** Whether weight and bias may vary by sample (not batchNorm, whose coefficients are per channel). */
+    perSampleAffine: boolean;
+  },
   o: Record<string, unknown>,
 ): string {
   const { shape } = d;
@@ -358,11 +362,12 @@ function channelIssue10(
     for (const name of ['weight', 'bias'] as const) {
       if (o[name] === undefined) continue;
       const kind = rng.pick(['default', 'default', 'perChannel', 'perSample', 'any'] as const);
+      const sample: AxisRule = d.perSampleAffine ? 'full' : 'one';
       const s =
         kind === 'default' ? undefined
         : kind === 'perChannel' ? noSpatial('one', 'full')
-        : kind === 'perSample' ? noSpatial('full', 'full')
-        : noSpatial('any', 'any');
+        : kind === 'perSample' ? noSpatial(sample, 'full')
+        : noSpatial(d.perSampleAffine ? 'any' : 'one', 'any');
       setOperand(o, name, s, d.C, (n) => randn(rng, n));
     }
   }
@@ -637,7 +642,9 @@ function channelEntry(s: ChannelSpec): OpEntry {
       let more = '';
       if (g.issue10 ?? ISSUE10) {
         const groups = dims(call).groups;
-        more = ` ${channelIssue10(rng, g, want, { shape, layout, C: d.C, groups, scale, affine, stats: s.hasStats }, options)}`;
+        const perSampleAffine = s.perChannel !== true;
+        const spec = { shape, layout, C: d.C, groups, scale, affine, stats: s.hasStats, perSampleAffine };
+        more = ` ${channelIssue10(rng, g, want, spec, options)}`;
         call.options = compact(options);
       }
       return {
