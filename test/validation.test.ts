@@ -229,6 +229,13 @@ const MATRIX: Row[] = [
     ],
   },
   {
+    id: 'activation', code: 'INVALID_OPTION', ops: ALL,
+    misuses: each<unknown>(
+      [['an unknown name', 'swish'], ['another case', 'SiLU'], ['a number', 1], ['null', null], ['a function', Math.tanh]],
+      'activation', (v) => opt('activation', v),
+    ),
+  },
+  {
     id: 'weightShape-type', code: 'INVALID_SHAPE', ops: WITH_WEIGHT,
     misuses: each<unknown>(
       [['a number', 4], ['a string', '[4]'], ['null', null], ['a negative extent', [-1]], ['a fractional extent', [1.5]]],
