@@ -3,9 +3,8 @@
 
 import { NormkitError } from './errors.js';
 import { P_WORK, PARAM_BLOCK_BYTES } from './generated/abi.js';
-import {
-  Tensor, beginStaging, clearBytes, commitStaging, finishStaging, pointerOf, slotPtr, stage, writeF64, writeI32,
-} from './memory.js';
+import { Tensor, clearBytes, pointerOf, writeF64, writeI32 } from './memory.js';
+import { beginStaging, commitStaging, finishStaging, slotPtr, stage } from './staging.js';
 import { checkAliasing, needsSnapshot } from './aliasing.js';
 import { getKernels, whenReady } from './wasm.js';
 import type { Binding, Plan } from './plan.js';

@@ -1,5 +1,4 @@
-// wasm linear memory: a first-fit allocator for tensors and scratch, the zero-copy Tensor, and the
-// per-call staging of plain Float32Arrays through reusable scratch space.
+// wasm linear memory: a first-fit allocator for tensors and scratch, and the zero-copy Tensor.
 //
 // The allocator's bookkeeping lives in JS, not in linear memory: allocation is rare (tensor creation and
 // scratch growth, never per call after warm-up), and keeping the free list out of reach of the kernels means
@@ -9,7 +8,7 @@ import { NormkitError } from './errors.js';
 import { whenReady, getKernels, type Kernels } from './wasm.js';
 
 const PAGE = 65536;
-const MAX_BYTES = 65536 * PAGE; // wasm32: 4 GiB
+export const MAX_BYTES = 65536 * PAGE; // wasm32: 4 GiB
 const ALIGN = 64; // cache-line alignment keeps SIMD loads from splitting lines
 
 let memory: Kernels['memory'];
@@ -47,7 +46,7 @@ function refreshHeap(): void {
   generation++;
 }
 
-function align(bytes: number): number {
+export function align(bytes: number): number {
   return Math.ceil(bytes / ALIGN) * ALIGN;
 }
 
@@ -98,6 +97,15 @@ function grow(bytes: number, what: string): void {
   release(start, heapEnd - start);
 }
 
+// Frees memory that is kept only for reuse (copy mode's idle scratch), when an allocation would not fit
+// otherwise; returns whether it freed any. Set by staging.ts.
+let reclaim: () => boolean = () => false;
+
+/** Registers what frees idle memory under pressure (copy mode's scratch). */
+export function onMemoryPressure(f: () => boolean): void {
+  reclaim = f;
+}
+
 /** Allocates `bytes` of linear memory; `what` names the request in a TOO_LARGE error. */
 export function allocate(bytes: number, what: string): number {
   const size = align(Math.max(bytes, 1));
@@ -119,11 +127,8 @@ export function allocate(bytes: number, what: string): number {
     // The last free block may end at the top of memory: grow only by what it lacks.
     const last = freeStart.length - 1;
     const tail = last >= 0 && freeStart[last] + freeSize[last] === heapEnd ? freeSize[last] : 0;
-    if (scratchPtr !== 0 && heapEnd + size - tail > MAX_BYTES) {
-      // Idle scratch kept from an earlier large call gives way rather than refusing this request.
-      deallocate(scratchPtr);
-      scratchPtr = 0;
-      scratchBytes = 0;
+    if (heapEnd + size - tail > MAX_BYTES && reclaim()) {
+      // Idle scratch kept from an earlier large call gave way rather than refusing this request.
       attempt--;
       continue;
     }
@@ -137,6 +142,11 @@ export function deallocate(start: number): void {
   if (size === undefined) return;
   live.delete(start);
   release(start, size);
+}
+
+/** A Float32Array over the whole linear memory (replaced when the memory grows: read it again each time). */
+export function heapF32(): Float32Array {
+  return heap;
 }
 
 /** The current buffer of linear memory. */
@@ -257,97 +267,3 @@ export function tensor(lengthOrData: number | ArrayLike<number>): Tensor {
     throw e;
   }
 }
-
-// ---- per-call staging through scratch ----------------------------------------------------------------
-// Copy mode copies every plain Float32Array argument into one scratch block, runs the kernel there and
-// copies outputs back. The block is reused across calls and only ever grows, so after warm-up a call
-// allocates nothing in wasm memory. All inputs are staged before any output is written, so overlapping
-// plain arrays (out === x, or views sharing a buffer) behave as if the op were out-of-place.
-
-let scratchPtr = 0;
-let scratchBytes = 0;
-let count = 0;
-let total = 0;
-const srcs: Array<Float32Array | null> = [];
-const dsts: Array<Float32Array | null> = [];
-const offsets: number[] = [];
-const lengths: number[] = [];
-
-/** Starts staging a call. */
-export function beginStaging(): void {
-  count = 0;
-  total = 0;
-}
-
-/**
- * Reserves scratch for `length` floats, copied in from `src` and/or out to `dst` (either may be null);
- * returns a slot whose pointer {@link slotPtr} gives after {@link commitStaging}.
- */
-export function stage(src: Float32Array | null, dst: Float32Array | null, length: number): number {
-  const i = count++;
-  srcs[i] = src;
-  dsts[i] = dst;
-  offsets[i] = total;
-  lengths[i] = length;
-  total += align(length * 4);
-  return i;
-}
-
-/** Makes room for every reserved slot (this may grow memory) and copies the inputs in. */
-export function commitStaging(what: string): void {
-  if (total > scratchBytes) {
-    if (scratchPtr !== 0) deallocate(scratchPtr);
-    scratchPtr = 0;
-    scratchBytes = 0;
-    let bytes = Math.max(total, Math.min(MAX_BYTES, Math.ceil(total * 1.25)));
-    try {
-      try {
-        scratchPtr = allocate(bytes, what);
-      } catch (e) {
-        // The 25% headroom may not fit where the exact size still does.
-        if (bytes === total) throw e;
-        bytes = total;
-        scratchPtr = allocate(bytes, what);
-      }
-    } catch (e) {
-      // TOO_LARGE: drop the references to the caller's arrays; nothing was copied.
-      finishStaging(false);
-      throw e;
-    }
-    scratchBytes = bytes;
-  }
-  for (let i = 0; i < count; i++) {
-    const src = srcs[i];
-    const dst = dsts[i];
-    // A plain view of wasm memory (a Tensor's .array) is detached when the memory grows: nothing can be
-    // copied through it any more. The kernel has not run, so refusing here leaves every output untouched.
-    if ((src !== null && src.length !== lengths[i]) || (dst !== null && dst.length !== lengths[i])) {
-      finishStaging(false);
-      throw new NormkitError(
-        'INVALID_TENSOR',
-        `${what}: an argument is a Float32Array view of normkit's wasm memory that went stale when the memory ` +
-          'grew during this call; pass the Tensor itself instead of its .array',
-      );
-    }
-    if (src !== null) heap.set(src, (scratchPtr + offsets[i]) >>> 2);
-  }
-}
-
-export function slotPtr(slot: number): number {
-  return scratchPtr + offsets[slot];
-}
-
-/** Copies staged outputs back (unless `copyOut` is false) and drops the references to the caller's arrays. */
-export function finishStaging(copyOut = true): void {
-  for (let i = 0; i < count; i++) {
-    const dst = dsts[i];
-    if (dst !== null && copyOut) {
-      const p = (scratchPtr + offsets[i]) >>> 2;
-      dst.set(heap.subarray(p, p + lengths[i]));
-    }
-    srcs[i] = null;
-    dsts[i] = null;
-  }
-  count = 0;
-}
-
