@@ -1,6 +1,6 @@
 import { tileRows } from './reduce';
 import { EPILOGUE_IDENTITY, EPILOGUE_RELU, EPILOGUE_SILU, EPILOGUE_GELU, EPILOGUE_GELU_TANH } from './abi';
-import { activate4, activate1 } from './epilogue';
+import { activate, activateScalar } from './activations';
 
 // The apply family: the one pass that writes the output, with mean, rstd, gamma and beta folded into
 // coefficients: y = epilogue((x - pivot) * a + b). The fold chooses the pivot (fold.ts): 0 where the
@@ -16,11 +16,11 @@ import { activate4, activate1 } from './epilogue';
 
 
 @inline function epilogue(v: v128, kind: i32): v128 {
-  return activate4(v, kind);
+  return activate(v, kind);
 }
 
 @inline function epilogueScalar(y: f32, kind: i32): f32 {
-  return activate1(y, kind);
+  return activateScalar(y, kind);
 }
 
 @inline
@@ -62,26 +62,41 @@ function run(src: usize, dst: usize, n: i32, pivot: f32, a: f32, b: f32, shifted
 export function applyRuns(
   src: usize, dst: usize, runLen: i32, runs: i32, stride: usize, pivot: f32, a: f32, b: f32, kind: i32,
 ): void {
+  switch (kind) { // the epilogue dispatch
+    case EPILOGUE_RELU: runsRelu(src, dst, runLen, runs, stride, pivot, a, b); break;
+    case EPILOGUE_SILU: runsSilu(src, dst, runLen, runs, stride, pivot, a, b); break;
+    case EPILOGUE_GELU: runsGelu(src, dst, runLen, runs, stride, pivot, a, b); break;
+    case EPILOGUE_GELU_TANH: runsGeluTanh(src, dst, runLen, runs, stride, pivot, a, b); break;
+    default: runsIdentity(src, dst, runLen, runs, stride, pivot, a, b);
+  }
+}
+
+// One function per epilogue kind (here and for the other apply shapes below): V8 compiles a loop markedly
+// slower beside another kind's long activation body in the same function (2x for the plain loops).
+function runsIdentity(src: usize, dst: usize, runLen: i32, runs: i32, stride: usize, pivot: f32, a: f32, b: f32): void {
+  runsOf(src, dst, runLen, runs, stride, pivot, a, b, EPILOGUE_IDENTITY);
+}
+function runsRelu(src: usize, dst: usize, runLen: i32, runs: i32, stride: usize, pivot: f32, a: f32, b: f32): void {
+  runsOf(src, dst, runLen, runs, stride, pivot, a, b, EPILOGUE_RELU);
+}
+function runsSilu(src: usize, dst: usize, runLen: i32, runs: i32, stride: usize, pivot: f32, a: f32, b: f32): void {
+  runsOf(src, dst, runLen, runs, stride, pivot, a, b, EPILOGUE_SILU);
+}
+function runsGelu(src: usize, dst: usize, runLen: i32, runs: i32, stride: usize, pivot: f32, a: f32, b: f32): void {
+  runsOf(src, dst, runLen, runs, stride, pivot, a, b, EPILOGUE_GELU);
+}
+function runsGeluTanh(src: usize, dst: usize, runLen: i32, runs: i32, stride: usize, pivot: f32, a: f32, b: f32): void {
+  runsOf(src, dst, runLen, runs, stride, pivot, a, b, EPILOGUE_GELU_TANH);
+}
+
+@inline
+function runsOf(
+  src: usize, dst: usize, runLen: i32, runs: i32, stride: usize, pivot: f32, a: f32, b: f32, kind: i32,
+): void {
   for (let r = 0; r < runs; r++) {
     const o = <usize>r * stride;
-    // The epilogue dispatch: one loop per kind, the kind a literal in each.
-    if (pivot == 0) {
-      switch (kind) {
-        case EPILOGUE_RELU: run(src + o, dst + o, runLen, 0, a, b, false, EPILOGUE_RELU); break;
-        case EPILOGUE_SILU: run(src + o, dst + o, runLen, 0, a, b, false, EPILOGUE_SILU); break;
-        case EPILOGUE_GELU: run(src + o, dst + o, runLen, 0, a, b, false, EPILOGUE_GELU); break;
-        case EPILOGUE_GELU_TANH: run(src + o, dst + o, runLen, 0, a, b, false, EPILOGUE_GELU_TANH); break;
-        default: run(src + o, dst + o, runLen, 0, a, b, false, EPILOGUE_IDENTITY);
-      }
-    } else {
-      switch (kind) {
-        case EPILOGUE_RELU: run(src + o, dst + o, runLen, pivot, a, b, true, EPILOGUE_RELU); break;
-        case EPILOGUE_SILU: run(src + o, dst + o, runLen, pivot, a, b, true, EPILOGUE_SILU); break;
-        case EPILOGUE_GELU: run(src + o, dst + o, runLen, pivot, a, b, true, EPILOGUE_GELU); break;
-        case EPILOGUE_GELU_TANH: run(src + o, dst + o, runLen, pivot, a, b, true, EPILOGUE_GELU_TANH); break;
-        default: run(src + o, dst + o, runLen, pivot, a, b, true, EPILOGUE_IDENTITY);
-      }
-    }
+    if (pivot == 0) run(src + o, dst + o, runLen, 0, a, b, false, kind);
+    else run(src + o, dst + o, runLen, pivot, a, b, true, kind);
   }
 }
 
@@ -181,13 +196,29 @@ function affineRow(
 export function applyAffineRow(
   src: usize, dst: usize, n: i32, pivot: f32, r: f32, t: f32, w: usize, bias: usize, kind: i32,
 ): void {
-  switch (kind) { // the epilogue dispatch: one loop per kind, the kind a literal in each
-    case EPILOGUE_RELU: affineRow(src, dst, n, pivot, r, t, w, bias, EPILOGUE_RELU); break;
-    case EPILOGUE_SILU: affineRow(src, dst, n, pivot, r, t, w, bias, EPILOGUE_SILU); break;
-    case EPILOGUE_GELU: affineRow(src, dst, n, pivot, r, t, w, bias, EPILOGUE_GELU); break;
-    case EPILOGUE_GELU_TANH: affineRow(src, dst, n, pivot, r, t, w, bias, EPILOGUE_GELU_TANH); break;
-    default: affineRow(src, dst, n, pivot, r, t, w, bias, EPILOGUE_IDENTITY);
+  switch (kind) { // the epilogue dispatch
+    case EPILOGUE_RELU: affineRelu(src, dst, n, pivot, r, t, w, bias); break;
+    case EPILOGUE_SILU: affineSilu(src, dst, n, pivot, r, t, w, bias); break;
+    case EPILOGUE_GELU: affineGelu(src, dst, n, pivot, r, t, w, bias); break;
+    case EPILOGUE_GELU_TANH: affineGeluTanh(src, dst, n, pivot, r, t, w, bias); break;
+    default: affineIdentity(src, dst, n, pivot, r, t, w, bias);
   }
+}
+
+function affineIdentity(src: usize, dst: usize, n: i32, pivot: f32, r: f32, t: f32, w: usize, bias: usize): void {
+  affineRow(src, dst, n, pivot, r, t, w, bias, EPILOGUE_IDENTITY);
+}
+function affineRelu(src: usize, dst: usize, n: i32, pivot: f32, r: f32, t: f32, w: usize, bias: usize): void {
+  affineRow(src, dst, n, pivot, r, t, w, bias, EPILOGUE_RELU);
+}
+function affineSilu(src: usize, dst: usize, n: i32, pivot: f32, r: f32, t: f32, w: usize, bias: usize): void {
+  affineRow(src, dst, n, pivot, r, t, w, bias, EPILOGUE_SILU);
+}
+function affineGelu(src: usize, dst: usize, n: i32, pivot: f32, r: f32, t: f32, w: usize, bias: usize): void {
+  affineRow(src, dst, n, pivot, r, t, w, bias, EPILOGUE_GELU);
+}
+function affineGeluTanh(src: usize, dst: usize, n: i32, pivot: f32, r: f32, t: f32, w: usize, bias: usize): void {
+  affineRow(src, dst, n, pivot, r, t, w, bias, EPILOGUE_GELU_TANH);
 }
 
 // Channel-last rows with per-channel coefficients; see applyColumns.
@@ -276,22 +307,35 @@ function columns(
 export function applyColumns(
   src: usize, dst: usize, rows: i32, C: i32, pivot: usize, a: usize, b: usize, kind: i32,
 ): void {
-  const shifted = pivot != 0;
-  switch (kind) { // the epilogue dispatch: one loop per kind, the kind a literal in each
-    case EPILOGUE_RELU: columnsOf(src, dst, rows, C, pivot, a, b, shifted, EPILOGUE_RELU); break;
-    case EPILOGUE_SILU: columnsOf(src, dst, rows, C, pivot, a, b, shifted, EPILOGUE_SILU); break;
-    case EPILOGUE_GELU: columnsOf(src, dst, rows, C, pivot, a, b, shifted, EPILOGUE_GELU); break;
-    case EPILOGUE_GELU_TANH: columnsOf(src, dst, rows, C, pivot, a, b, shifted, EPILOGUE_GELU_TANH); break;
-    default: columnsOf(src, dst, rows, C, pivot, a, b, shifted, EPILOGUE_IDENTITY);
+  switch (kind) { // the epilogue dispatch
+    case EPILOGUE_RELU: columnsRelu(src, dst, rows, C, pivot, a, b); break;
+    case EPILOGUE_SILU: columnsSilu(src, dst, rows, C, pivot, a, b); break;
+    case EPILOGUE_GELU: columnsGelu(src, dst, rows, C, pivot, a, b); break;
+    case EPILOGUE_GELU_TANH: columnsGeluTanh(src, dst, rows, C, pivot, a, b); break;
+    default: columnsIdentity(src, dst, rows, C, pivot, a, b);
   }
 }
 
-// The column loop with or without the pivots, for one epilogue kind.
+function columnsIdentity(src: usize, dst: usize, rows: i32, C: i32, pivot: usize, a: usize, b: usize): void {
+  columnsOf(src, dst, rows, C, pivot, a, b, EPILOGUE_IDENTITY);
+}
+function columnsRelu(src: usize, dst: usize, rows: i32, C: i32, pivot: usize, a: usize, b: usize): void {
+  columnsOf(src, dst, rows, C, pivot, a, b, EPILOGUE_RELU);
+}
+function columnsSilu(src: usize, dst: usize, rows: i32, C: i32, pivot: usize, a: usize, b: usize): void {
+  columnsOf(src, dst, rows, C, pivot, a, b, EPILOGUE_SILU);
+}
+function columnsGelu(src: usize, dst: usize, rows: i32, C: i32, pivot: usize, a: usize, b: usize): void {
+  columnsOf(src, dst, rows, C, pivot, a, b, EPILOGUE_GELU);
+}
+function columnsGeluTanh(src: usize, dst: usize, rows: i32, C: i32, pivot: usize, a: usize, b: usize): void {
+  columnsOf(src, dst, rows, C, pivot, a, b, EPILOGUE_GELU_TANH);
+}
+
+// The column loop with or without the pivots (pivot 0: no array), for one epilogue kind.
 @inline
-function columnsOf(
-  src: usize, dst: usize, rows: i32, C: i32, pivot: usize, a: usize, b: usize, shifted: bool, kind: i32,
-): void {
-  if (shifted) columns(src, dst, rows, C, pivot, a, b, true, kind);
+function columnsOf(src: usize, dst: usize, rows: i32, C: i32, pivot: usize, a: usize, b: usize, kind: i32): void {
+  if (pivot != 0) columns(src, dst, rows, C, pivot, a, b, true, kind);
   else columns(src, dst, rows, C, 0, a, b, false, kind);
 }
 

@@ -5,6 +5,7 @@ export interface Probes {
   affine(x: number, y: number, n: number, a: number, b: number): void;
   memory: WebAssembly.Memory;
 }
+export function compileEntry(entry: string | URL, features?: string): Promise<Uint8Array<ArrayBuffer>>;
 export function compileProbes(features: string): Promise<Uint8Array>;
 export function loadProbes(bytes: Uint8Array, n: number): Promise<{ k: Probes; memory: WebAssembly.Memory; x: number; y: number }>;
 export type ProbeErrors = { copy: number; sum: number; moments: number; affine: number };

@@ -1,19 +1,28 @@
 // Builds bench/floor/probes.ts with asc in memory and lays out its input and output in linear memory.
+// compileEntry builds any AssemblyScript entry the same way (test/activations.node.test.ts uses it).
 import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';
 
 const PAGE = 65536;
 
-/** The probe module's bytes; features is asc's --enable list, e.g. 'simd' or 'simd,relaxed-simd'. */
-export async function compileProbes(features) {
+/**
+ * The bytes of an AssemblyScript entry compiled in memory (-O3, stub runtime); entry is a path or a file:
+ * URL, features asc's --enable list, e.g. 'simd' or 'simd,relaxed-simd'.
+ */
+export async function compileEntry(entry, features = 'simd') {
   let bytes;
-  const source = fileURLToPath(new URL('./probes.ts', import.meta.url));
+  const source = entry instanceof URL ? fileURLToPath(entry) : entry;
   const { error, stderr } = await asc.main(
-    [source, '-O3', '--runtime', 'stub', '--enable', features, '--outFile', 'probes.wasm'],
+    [source, '-O3', '--runtime', 'stub', '--enable', features, '--outFile', 'entry.wasm'],
     { writeFile: (name, contents) => void (name.endsWith('.wasm') && (bytes = contents)) },
   );
   if (error) throw new Error(`asc: ${error.message}\n${stderr}`);
   return bytes;
+}
+
+/** The probe module's bytes; features is asc's --enable list, e.g. 'simd' or 'simd,relaxed-simd'. */
+export async function compileProbes(features) {
+  return compileEntry(new URL('./probes.ts', import.meta.url), features);
 }
 
 /** An instance with x (filled with values in [-2, 3)) and y, n floats each, at byte offsets x and y. */
