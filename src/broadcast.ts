@@ -59,7 +59,23 @@ export interface RowOperand {
   index: Float32Array | undefined;
 }
 
-const asBits = (a: Int32Array): Float32Array => new Float32Array(a.buffer, a.byteOffset, a.length);
+/**
+ * The operand's element offset for each of `count` consecutive indices over x's axes [from, to), row-major,
+ * as i32 bits in a Float32Array (a table the kernel reads, staged like any argument).
+ */
+function offsets(count: number, xShape: readonly number[], strides: readonly number[], from: number, to: number): Float32Array {
+  const table = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    let rest = i;
+    let e = 0;
+    for (let a = to - 1; a >= from; a--) {
+      e += (rest % xShape[a]) * strides[a];
+      rest = Math.floor(rest / xShape[a]);
+    }
+    table[i] = e;
+  }
+  return new Float32Array(table.buffer);
+}
 
 /**
  * Resolves an operand of the row ops given `shape` (broadcast against x's) into a RowOperand, for x's shape
@@ -90,20 +106,7 @@ export function rowOperand(
     );
   }
   const n = contiguous;
-  let index: Float32Array | undefined;
-  if (inner === INNER_MIXED) {
-    const table = new Int32Array(n);
-    for (let p = 0; p < n; p++) {
-      let rest = p;
-      let e = 0;
-      for (let a = rank - 1; a >= first; a--) {
-        e += (rest % xShape[a]) * strides[a];
-        rest = Math.floor(rest / xShape[a]);
-      }
-      table[p] = e;
-    }
-    index = asBits(table);
-  }
+  const index = inner === INNER_MIXED ? offsets(n, xShape, strides, first, rank) : undefined;
   // Rows: regular (every row n apart, or all the same) or through a table.
   const rowCount = product(xShape.slice(0, first));
   let regular: number | undefined;
@@ -119,20 +122,7 @@ export function rowOperand(
   }
   if (rowsZero) regular = 0;
   else if (rowsRegular) regular = n;
-  let rows: Float32Array | undefined;
-  if (regular === undefined) {
-    const table = new Int32Array(rowCount);
-    for (let r = 0; r < rowCount; r++) {
-      let rest = r;
-      let e = 0;
-      for (let a = first - 1; a >= 0; a--) {
-        e += (rest % xShape[a]) * strides[a];
-        rest = Math.floor(rest / xShape[a]);
-      }
-      table[r] = e;
-    }
-    rows = asBits(table);
-  }
+  const rows = regular === undefined ? offsets(rowCount, xShape, strides, 0, first) : undefined;
   return { step: regular ?? 0, rows, inner, index };
 }
 

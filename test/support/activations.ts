@@ -1,86 +1,18 @@
 // Float64 references for the activations of assembly/activations.ts, and the ulp distance the tests measure
-// them by. JavaScript has no Math.erf: erfc below is W. J. Cody's rational Chebyshev approximation
-// ("Rational Chebyshev approximations for the error function", Math. Comp. 23 (1969) 631-638; the
-// coefficients of his CALERF), accurate to about 1e-16 relative over the whole line, with exp(-x²) taken
-// in two factors so that x²'s rounding does not cost accuracy at large x.
+// them by. JavaScript has no Math.erf: erf and erfc come from the float64 reference (src/reference.ts, W. J.
+// Cody's rational approximations, about 1e-16 relative).
+
+import { erf, erfc } from '../../src/reference.js';
 
 /** The activations in the order of the kind codes of assembly/activations.ts (1, 2, 3, 4). */
 export const ACTIVATIONS = ['relu', 'silu', 'gelu', 'gelu_tanh'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
 export const ACTIVATION_KIND: Record<Activation, number> = { relu: 1, silu: 2, gelu: 3, gelu_tanh: 4 };
 
-// erf on [0, 0.46875]: x·A(x²)/B(x²)
-const A = [3.1611237438705656, 113.864154151050156, 377.485237685302021, 3209.37758913846947, 0.185777706184603153];
-const B = [23.6012909523441209, 244.024637934444173, 1282.61652607737228, 2844.23683343917062];
-// erfc on (0.46875, 4]: exp(-x²)·C(x)/D(x)
-const C = [
-  0.564188496988670089, 8.88314979438837594, 66.1191906371416295, 298.635138197400131, 881.95222124176909,
-  1712.04761263407058, 2051.07837782607147, 1230.33935479799725, 2.15311535474403846e-8,
-];
-const D = [
-  15.7449261107098347, 117.693950891312499, 537.181101862009858, 1621.38957456669019, 3290.79923573345963,
-  4362.61909014324716, 3439.36767414372164, 1230.33935480374942,
-];
-// erfc above 4: exp(-x²)/x·(1/√π - z·P(z)/Q(z)), z = 1/x²
-const P = [0.305326634961232344, 0.360344899949804439, 0.125781726111229246, 0.0160837851487422766, 6.58749161529837803e-4, 0.0163153871373020978];
-const Q = [2.56852019228982242, 1.87295284992346047, 0.527905102951428412, 0.0605183413124413191, 2.33520497626869185e-3];
-const INV_SQRT_PI = 0.56418958354775628695;
-
-/** exp(-y²) for y >= 0, as exp(-s²)·exp(-(y - s)(y + s)) with s = y rounded down to 1/16 (s² is exact). */
-function expMinusSquare(y: number): number {
-  const s = Math.trunc(y * 16) / 16;
-  return Math.exp(-s * s) * Math.exp(-(y - s) * (y + s));
-}
-
-/** erf(y) for 0 <= y <= 0.46875. */
-function erfSmall(y: number): number {
-  const z = y * y;
-  let num = A[4] * z;
-  let den = z;
-  for (let i = 0; i < 3; i++) {
-    num = (num + A[i]) * z;
-    den = (den + B[i]) * z;
-  }
-  return (y * (num + A[3])) / (den + B[3]);
-}
-
+// erf and erfc in float64 are the reference's (Cody's rational approximations, src/reference.ts).
+export { erf, erfc };
 /** erfc(y) for y >= 0. */
-function erfcPositive(y: number): number {
-  if (y <= 0.46875) return 1 - erfSmall(y);
-  if (y <= 4) {
-    let num = C[8] * y;
-    let den = y;
-    for (let i = 0; i < 7; i++) {
-      num = (num + C[i]) * y;
-      den = (den + D[i]) * y;
-    }
-    return expMinusSquare(y) * ((num + C[7]) / (den + D[7]));
-  }
-  if (y >= 27.3) return 0; // below the smallest subnormal double
-  const z = 1 / (y * y);
-  let num = P[5] * z;
-  let den = z;
-  for (let i = 0; i < 4; i++) {
-    num = (num + P[i]) * z;
-    den = (den + Q[i]) * z;
-  }
-  const r = (z * (num + P[4])) / (den + Q[4]);
-  return (expMinusSquare(y) * (INV_SQRT_PI - r)) / y;
-}
-
-/** The complementary error function, to about 1e-16 relative (2 - erfc(-x) for negative x). */
-export function erfc(x: number): number {
-  if (Number.isNaN(x)) return NaN;
-  return x >= 0 ? erfcPositive(x) : 2 - erfcPositive(-x);
-}
-
-/** The error function: Cody's odd rational near 0, 1 - erfc(|x|) beyond, to about 1e-16 relative. */
-export function erf(x: number): number {
-  const y = Math.abs(x);
-  if (Number.isNaN(y)) return NaN;
-  const e = y <= 0.46875 ? erfSmall(y) : 1 - erfcPositive(y);
-  return x < 0 ? -e : x > 0 ? e : x;
-}
+const erfcPositive = (y: number): number => erfc(y);
 
 const SQRT1_2 = Math.SQRT1_2;
 const TANH_C1 = 2 * 0.7978845608028654; // 2·√(2/π): 0.5·(1 + tanh(z/2)) = 1/(1 + e^-z)
