@@ -26,6 +26,7 @@ import {
   tensorCall, type Call, type NormkitLike, type OpEntry, type OpId,
 } from './support/registry.js';
 import { makeRng } from './support/rng.js';
+import { diffBits } from './adversarial/harness.js';
 import { randn } from './support/tensors.js';
 
 const IN_BROWSER = typeof window !== 'undefined' && typeof document !== 'undefined';
@@ -46,21 +47,11 @@ const freeLive = () => {
   for (const t of live.splice(0)) t.free();
 };
 
-const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
 /** Fails unless the arrays hold the same float32 bits, naming how many differ and the first. */
 function sameBits(actual: ArrayLike<number>, expected: ArrayLike<number>, label: string): void {
-  const a = bits(Float32Array.from(actual));
-  const e = bits(Float32Array.from(expected));
-  expect(a.length, `${label}: length`).toBe(e.length);
-  let count = 0;
-  let first = -1;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] !== e[i]) {
-      if (first < 0) first = i;
-      count++;
-    }
-  }
-  if (count) expect.fail(`${label}: ${count} of ${a.length} differ in bits; first [${first}]: ${actual[first]} instead of ${expected[first]}`);
+  expect(actual.length, `${label}: length`).toBe(expected.length);
+  const { count, first } = diffBits(Float32Array.from(actual), Float32Array.from(expected));
+  if (count) expect.fail(`${label}: ${count} of ${actual.length} differ in bits; first [${first}]: ${actual[first]} instead of ${expected[first]}`);
 }
 
 // ---------------------------------------------------------------------------------------------------------
