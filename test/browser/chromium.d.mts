@@ -1,3 +1,4 @@
+export function findBrowser(env: string[], names: string[]): string | undefined;
 export function findChromium(): string | undefined;
 export const CHROMIUM_ARGS: string[];
 export function browserRequired(): boolean;

@@ -7,21 +7,29 @@ import { delimiter, join } from 'node:path';
 
 const NAMES = ['chromium', 'chromium-browser', 'google-chrome-stable', 'google-chrome'];
 
-/** Absolute path of a Chromium binary, or undefined when none is installed. */
-export function findChromium() {
-  const forced = process.env.NORMKIT_CHROMIUM;
-  if (forced && ['0', 'off', 'none', 'false'].includes(forced.toLowerCase())) return undefined; // simulate "not installed"
-  for (const v of [process.env.NORMKIT_CHROMIUM, process.env.CHROME_PATH]) {
+/**
+ * Absolute path of an installed browser: the first of the `env` variables that names an existing file, else
+ * the first of `names` on PATH. The first variable set to 0/off/none/false simulates "not installed".
+ */
+export function findBrowser(env, names) {
+  const forced = process.env[env[0]];
+  if (forced && ['0', 'off', 'none', 'false'].includes(forced.toLowerCase())) return undefined;
+  for (const v of env.map((e) => process.env[e])) {
     if (v && existsSync(v)) return v;
   }
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (!dir) continue;
-    for (const name of NAMES) {
+    for (const name of names) {
       const p = join(dir, name);
       if (existsSync(p)) return p;
     }
   }
   return undefined;
+}
+
+/** Absolute path of a Chromium binary, or undefined when none is installed. */
+export function findChromium() {
+  return findBrowser(['NORMKIT_CHROMIUM', 'CHROME_PATH'], NAMES);
 }
 
 /** Flags for headless Chromium on a closed network (without them it stalls on network services). */

@@ -2,24 +2,13 @@
 // No test tool downloads a browser: install Debian's with `apt-get install -y firefox-esr`, or point
 // NORMKIT_FIREFOX at another Firefox binary (NORMKIT_FIREFOX=off pretends none is installed).
 // puppeteer-core drives it over WebDriver BiDi (test/browser/puppeteer-firefox.ts); no geckodriver.
-import { existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { findBrowser } from './chromium.mjs';
 
 const NAMES = ['firefox-esr', 'firefox'];
 
 /** Absolute path of a Firefox binary, or undefined when none is installed. */
 export function findFirefox() {
-  const forced = process.env.NORMKIT_FIREFOX;
-  if (forced && ['0', 'off', 'none', 'false'].includes(forced.toLowerCase())) return undefined; // simulate "not installed"
-  if (forced && existsSync(forced)) return forced;
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    for (const name of NAMES) {
-      const p = join(dir, name);
-      if (existsSync(p)) return p;
-    }
-  }
-  return undefined;
+  return findBrowser(['NORMKIT_FIREFOX'], NAMES);
 }
 
 /**
