@@ -224,10 +224,9 @@ function affineGeluTanh(src: usize, dst: usize, n: i32, pivot: f32, r: f32, t: f
 // Channel-last rows with per-channel coefficients; see applyColumns.
 @inline
 function columns(
-  src: usize, dst: usize, rows: i32, C: i32, pivot: usize, a: usize, b: usize, shifted: bool, kind: i32,
+  src: usize, dst: usize, rows: i32, C: i32, rowBytes: usize, pivot: usize, a: usize, b: usize, shifted: bool, kind: i32,
 ): void {
-  const rowBytes = <usize>C << 2;
-  const tile = tileRows(rowBytes);
+  const tile = tileRows(<usize>C << 2);
   const zero = f32x4.splat(0);
   for (let r0 = 0; r0 < rows; r0 += tile) {
     const r1 = min(rows, r0 + tile);
@@ -301,42 +300,42 @@ function columns(
 }
 
 /**
- * Channel-last rows: y[r, c] = (x[r, c] - pivot[c]) * a[c] + b[c] for a row-major [rows, C] block;
- * pivot 0 (no array) when every pivot is zero.
+ * Channel-last rows: y[r, c] = (x[r, c] - pivot[c]) * a[c] + b[c] for C channels of a row-major block
+ * of `rows` rows, `rowBytes` apart; pivot 0 (no array) when every pivot is zero.
  */
 export function applyColumns(
-  src: usize, dst: usize, rows: i32, C: i32, pivot: usize, a: usize, b: usize, kind: i32,
+  src: usize, dst: usize, rows: i32, C: i32, rowBytes: usize, pivot: usize, a: usize, b: usize, kind: i32,
 ): void {
   switch (kind) { // the epilogue dispatch
-    case EPILOGUE_RELU: columnsRelu(src, dst, rows, C, pivot, a, b); break;
-    case EPILOGUE_SILU: columnsSilu(src, dst, rows, C, pivot, a, b); break;
-    case EPILOGUE_GELU: columnsGelu(src, dst, rows, C, pivot, a, b); break;
-    case EPILOGUE_GELU_TANH: columnsGeluTanh(src, dst, rows, C, pivot, a, b); break;
-    default: columnsIdentity(src, dst, rows, C, pivot, a, b);
+    case EPILOGUE_RELU: columnsRelu(src, dst, rows, C, rowBytes, pivot, a, b); break;
+    case EPILOGUE_SILU: columnsSilu(src, dst, rows, C, rowBytes, pivot, a, b); break;
+    case EPILOGUE_GELU: columnsGelu(src, dst, rows, C, rowBytes, pivot, a, b); break;
+    case EPILOGUE_GELU_TANH: columnsGeluTanh(src, dst, rows, C, rowBytes, pivot, a, b); break;
+    default: columnsIdentity(src, dst, rows, C, rowBytes, pivot, a, b);
   }
 }
 
-function columnsIdentity(src: usize, dst: usize, rows: i32, C: i32, pivot: usize, a: usize, b: usize): void {
-  columnsOf(src, dst, rows, C, pivot, a, b, EPILOGUE_IDENTITY);
+function columnsIdentity(src: usize, dst: usize, rows: i32, C: i32, rowBytes: usize, pivot: usize, a: usize, b: usize): void {
+  columnsOf(src, dst, rows, C, rowBytes, pivot, a, b, EPILOGUE_IDENTITY);
 }
-function columnsRelu(src: usize, dst: usize, rows: i32, C: i32, pivot: usize, a: usize, b: usize): void {
-  columnsOf(src, dst, rows, C, pivot, a, b, EPILOGUE_RELU);
+function columnsRelu(src: usize, dst: usize, rows: i32, C: i32, rowBytes: usize, pivot: usize, a: usize, b: usize): void {
+  columnsOf(src, dst, rows, C, rowBytes, pivot, a, b, EPILOGUE_RELU);
 }
-function columnsSilu(src: usize, dst: usize, rows: i32, C: i32, pivot: usize, a: usize, b: usize): void {
-  columnsOf(src, dst, rows, C, pivot, a, b, EPILOGUE_SILU);
+function columnsSilu(src: usize, dst: usize, rows: i32, C: i32, rowBytes: usize, pivot: usize, a: usize, b: usize): void {
+  columnsOf(src, dst, rows, C, rowBytes, pivot, a, b, EPILOGUE_SILU);
 }
-function columnsGelu(src: usize, dst: usize, rows: i32, C: i32, pivot: usize, a: usize, b: usize): void {
-  columnsOf(src, dst, rows, C, pivot, a, b, EPILOGUE_GELU);
+function columnsGelu(src: usize, dst: usize, rows: i32, C: i32, rowBytes: usize, pivot: usize, a: usize, b: usize): void {
+  columnsOf(src, dst, rows, C, rowBytes, pivot, a, b, EPILOGUE_GELU);
 }
-function columnsGeluTanh(src: usize, dst: usize, rows: i32, C: i32, pivot: usize, a: usize, b: usize): void {
-  columnsOf(src, dst, rows, C, pivot, a, b, EPILOGUE_GELU_TANH);
+function columnsGeluTanh(src: usize, dst: usize, rows: i32, C: i32, rowBytes: usize, pivot: usize, a: usize, b: usize): void {
+  columnsOf(src, dst, rows, C, rowBytes, pivot, a, b, EPILOGUE_GELU_TANH);
 }
 
 // The column loop with or without the pivots (pivot 0: no array), for one epilogue kind.
 @inline
-function columnsOf(src: usize, dst: usize, rows: i32, C: i32, pivot: usize, a: usize, b: usize, kind: i32): void {
-  if (pivot != 0) columns(src, dst, rows, C, pivot, a, b, true, kind);
-  else columns(src, dst, rows, C, 0, a, b, false, kind);
+function columnsOf(src: usize, dst: usize, rows: i32, C: i32, rowBytes: usize, pivot: usize, a: usize, b: usize, kind: i32): void {
+  if (pivot != 0) columns(src, dst, rows, C, rowBytes, pivot, a, b, true, kind);
+  else columns(src, dst, rows, C, rowBytes, 0, a, b, false, kind);
 }
 
 // ---- the exact apply -----------------------------------------------------------------------------------
@@ -371,11 +370,10 @@ export function exactRow(
 
 /**
  * out = x + v[c] for a sample of C channels of HW elements: v holds one value per channel (a skip input
- * or bias that is the same over the spatial axes), x is laid out NCHW or NHWC.
+ * or bias that is the same over the spatial axes), x is laid out NCHW or NHWC (rows `rowBytes` apart).
  */
-export function addChannels(x: usize, v: usize, out: usize, C: i32, HW: i32, channelsLast: bool): void {
+export function addChannels(x: usize, v: usize, out: usize, C: i32, HW: i32, channelsLast: bool, rowBytes: usize): void {
   if (channelsLast) {
-    const rowBytes = <usize>C << 2;
     for (let p = 0; p < HW; p++) addInto(x + <usize>p * rowBytes, v, out + <usize>p * rowBytes, C);
     return;
   }

@@ -8,7 +8,7 @@
 import {
   P_X, P_Y, P_WEIGHT, P_BIAS, P_RUNNING_MEAN, P_RUNNING_VAR, P_STYLE, P_WORK, P_UNITS, P_C, P_HW, P_GROUPS,
   P_STYLE_UNITS, P_STYLE_HW, P_FLAGS, P_EPILOGUE, P_EPS, P_MOMENTUM, P_SCRATCH, P_RESIDUAL, P_INPUT_BIAS, P_SUM_OUT,
-  P_MEAN_OUT, P_INV_STD_OUT, P_RESIDUAL_STEP, P_INPUT_BIAS_STEP, P_WEIGHT_STEP, P_BIAS_STEP, FLAG_CHANNELS_LAST,
+  P_MEAN_OUT, P_INV_STD_OUT, P_CHANNEL_STRIDE, P_RESIDUAL_STEP, P_INPUT_BIAS_STEP, P_WEIGHT_STEP, P_BIAS_STEP, FLAG_CHANNELS_LAST,
   FLAG_UNBIASED, FLAG_RESIDUAL_PER_CHANNEL, FLAG_INPUT_BIAS_PER_CHANNEL,
 } from './abi';
 import { groupMoments, columnMoments } from './stats';
@@ -48,6 +48,27 @@ export function workspaceBytes(C: i32, styleGroups: i32): usize {
   return load<usize>(params + P_RESIDUAL) != 0 || load<usize>(params + P_INPUT_BIAS) != 0;
 }
 
+/**
+ * The tensor's channel count (CHANNEL_STRIDE), of which the call may take a block of C (a thread's share):
+ * it sets the distance between samples and, channel-last, between rows.
+ */
+@inline function channelStride(params: usize, C: i32): i32 {
+  const stride = load<i32>(params + P_CHANNEL_STRIDE);
+  return stride != 0 ? stride : C;
+}
+
+// out = a + b over one sample's block of C channels: contiguous, unless channel-last rows are wider.
+function addSample(a: usize, b: usize, out: usize, C: i32, HW: i32, channelsLast: bool, rowBytes: usize): void {
+  if (!channelsLast || rowBytes == <usize>C << 2) {
+    addInto(a, b, out, C * HW);
+    return;
+  }
+  for (let p = 0; p < HW; p++) {
+    const o = <usize>p * rowBytes;
+    addInto(a + o, b + o, out + o, C);
+  }
+}
+
 // Forms sample n's (x + residual) + inputBias at `off` bytes into SUM_OUT (or y, when no SUM_OUT is
 // given, to be normalized in place there) and returns where the sum is. A skip input shaped like x is read
 // at the sample's own offset; a per-channel one at n * its step.
@@ -57,21 +78,21 @@ function addSkip(params: usize, x: usize, y: usize, off: usize, n: i32, C: i32, 
   const inputBias = load<usize>(params + P_INPUT_BIAS);
   const sumOut = load<usize>(params + P_SUM_OUT);
   const dst = (sumOut != 0 ? sumOut : y) + off;
+  const rowBytes = <usize>channelStride(params, C) << 2;
   let src = x + off;
-  const count = C * HW;
   if (res != 0) {
     if ((flags & FLAG_RESIDUAL_PER_CHANNEL) != 0) {
-      addChannels(src, ofSample(res, load<i32>(params + P_RESIDUAL_STEP), n), dst, C, HW, channelsLast);
+      addChannels(src, ofSample(res, load<i32>(params + P_RESIDUAL_STEP), n), dst, C, HW, channelsLast, rowBytes);
     } else {
-      addInto(src, res + off, dst, count);
+      addSample(src, res + off, dst, C, HW, channelsLast, rowBytes);
     }
     src = dst;
   }
   if (inputBias != 0) {
     if ((flags & FLAG_INPUT_BIAS_PER_CHANNEL) != 0) {
-      addChannels(src, ofSample(inputBias, load<i32>(params + P_INPUT_BIAS_STEP), n), dst, C, HW, channelsLast);
+      addChannels(src, ofSample(inputBias, load<i32>(params + P_INPUT_BIAS_STEP), n), dst, C, HW, channelsLast, rowBytes);
     } else {
-      addInto(src, inputBias + off, dst, count);
+      addSample(src, inputBias + off, dst, C, HW, channelsLast, rowBytes);
     }
   }
   return dst;
@@ -106,21 +127,21 @@ function applyPlanes(
 // pass writes the column before the vector pass when that pass runs in place (it then keeps it), and after
 // it otherwise.
 @inline
-function applyRows(x: usize, y: usize, rows: i32, C: i32, coef: usize, bits: i32, kind: i32): void {
+function applyRows(x: usize, y: usize, rows: i32, C: i32, rowBytes: usize, coef: usize, bits: i32, kind: i32): void {
   const exact = (bits & FOLD_EXACT) != 0;
   const inPlace = x == y;
-  if (exact && inPlace) exactColumns(x, y, rows, C, coef, kind);
+  if (exact && inPlace) exactColumns(x, y, rows, C, rowBytes, coef, kind);
   const pivot = (bits & FOLD_SHIFTED) != 0 ? pivots(coef, C) : 0;
-  applyColumns(x, y, rows, C, pivot, scales(coef, C), shifts(coef, C), kind);
-  if (exact && !inPlace) exactColumns(x, y, rows, C, coef, kind);
+  applyColumns(x, y, rows, C, rowBytes, pivot, scales(coef, C), shifts(coef, C), kind);
+  if (exact && !inPlace) exactColumns(x, y, rows, C, rowBytes, coef, kind);
 }
 
-function exactColumns(x: usize, y: usize, rows: i32, C: i32, coef: usize, kind: i32): void {
+function exactColumns(x: usize, y: usize, rows: i32, C: i32, rowBytes: usize, coef: usize, kind: i32): void {
   for (let c = 0; c < C; c++) {
     if (!isExact(coef, C, c)) continue;
     const o = <usize>c << 2;
     exactRuns(
-      x + o, y + o, 1, rows, <usize>C << 2, exactMean(coef, C, c), exactScale(coef, C, c), exactShift(coef, C, c),
+      x + o, y + o, 1, rows, rowBytes, exactMean(coef, C, c), exactScale(coef, C, c), exactShift(coef, C, c),
       kind,
     );
   }
@@ -143,7 +164,8 @@ export function groupNorm(params: usize): void {
   const eps = load<f64>(params + P_EPS);
   const kind = load<i32>(params + P_EPILOGUE);
   const cpg = C / G;
-  const sampleBytes = <usize>C * <usize>HW << 2;
+  const rowBytes = <usize>channelStride(params, C) << 2;
+  const sampleBytes = rowBytes * <usize>HW;
   const skip = hasSkip(params);
   const wStep = load<i32>(params + P_WEIGHT_STEP);
   const bStep = load<i32>(params + P_BIAS_STEP);
@@ -155,12 +177,12 @@ export function groupNorm(params: usize): void {
     for (let n = 0; n < N; n++) {
       const off = <usize>n * sampleBytes;
       const src = skip ? addSkip(params, x, y, off, n, C, HW, channelsLast) : x + off;
-      columnMoments(src, HW, C, pivots(coef, C), accOf(work, C), records);
+      columnMoments(src, HW, C, rowBytes, pivots(coef, C), accOf(work, C), records);
       const bits = foldGroups(
         records, C, G, ofSample(w, wStep, n), ofSample(b, bStep, n), eps, coef, records + <usize>C * RECORD_BYTES,
         ofSample(meanOut, G, n), ofSample(invStdOut, G, n),
       );
-      applyRows(src, y + off, HW, C, coef, bits, kind);
+      applyRows(src, y + off, HW, C, rowBytes, coef, bits, kind);
     }
     return;
   }
@@ -190,7 +212,7 @@ export function groupNorm(params: usize): void {
 // x when there is no skip input: for the kernels whose statistics or apply span the batch.
 function addSkipAll(params: usize, x: usize, y: usize, N: i32, C: i32, HW: i32, channelsLast: bool): usize {
   if (!hasSkip(params)) return x;
-  const sampleBytes = <usize>C * <usize>HW << 2;
+  const sampleBytes = <usize>channelStride(params, C) * <usize>HW << 2;
   for (let n = 0; n < N; n++) addSkip(params, x, y, <usize>n * sampleBytes, n, C, HW, channelsLast);
   const sumOut = load<usize>(params + P_SUM_OUT);
   return sumOut != 0 ? sumOut : y;
@@ -214,14 +236,15 @@ export function batchNormInference(params: usize): void {
   const coef = coefOf(work);
   const bits = foldRunning(mean, variance, eps, w, b, coef, C);
   const src = addSkipAll(params, x, y, N, C, HW, channelsLast);
+  const CS = channelStride(params, C);
   if (channelsLast || HW == 1) {
-    applyRows(src, y, N * HW, C, coef, bits, kind);
+    applyRows(src, y, N * HW, C, <usize>CS << 2, coef, bits, kind);
     return;
   }
   const planeBytes = <usize>HW << 2;
   for (let c = 0; c < C; c++) {
     const off = <usize>c * planeBytes;
-    applyPlanes(src + off, y + off, HW, N, <usize>C * planeBytes, coef, C, c, isExact(coef, C, c), kind);
+    applyPlanes(src + off, y + off, HW, N, <usize>CS * planeBytes, coef, C, c, isExact(coef, C, c), kind);
   }
 }
 
@@ -254,12 +277,14 @@ export function batchNormTraining(params: usize): void {
   const meanOut = load<usize>(params + P_MEAN_OUT);
   const invStdOut = load<usize>(params + P_INV_STD_OUT);
   const src = addSkipAll(params, x, y, N, C, HW, channelsLast);
+  const CS = channelStride(params, C);
   if (channelsLast || HW == 1) {
     const coef = coefOf(work);
     const records = recordsOf(work, C);
-    columnMoments(src, N * HW, C, pivots(coef, C), accOf(work, C), records);
+    const rowBytes = <usize>CS << 2;
+    columnMoments(src, N * HW, C, rowBytes, pivots(coef, C), accOf(work, C), records);
     const bits = foldGroups(records, C, C, w, b, eps, coef, records + <usize>C * RECORD_BYTES, meanOut, invStdOut);
-    applyRows(src, y, N * HW, C, coef, bits, kind);
+    applyRows(src, y, N * HW, C, rowBytes, coef, bits, kind);
     if (runningMean != 0) {
       for (let c = 0; c < C; c++) {
         const rec = records + <usize>c * RECORD_BYTES;
@@ -272,7 +297,7 @@ export function batchNormTraining(params: usize): void {
   const m = params + P_SCRATCH;
   const coef = m + RECORD_BYTES;
   const planeBytes = <usize>HW << 2;
-  const sampleBytes = <usize>C * planeBytes;
+  const sampleBytes = <usize>CS * planeBytes;
   for (let c = 0; c < C; c++) {
     const base = <usize>c * planeBytes;
     groupMoments(src + base, HW, N, sampleBytes, true, m);
@@ -310,9 +335,10 @@ export function adaIN(params: usize): void {
   const one = m + RECORD_BYTES;
   // The style's (mean, std) per (sample, channel).
   const style = styleOf(work, C);
-  const styleSample = <usize>C * <usize>styleHW << 2;
+  const rowBytes = <usize>channelStride(params, C) << 2;
+  const styleSample = rowBytes * <usize>styleHW;
   for (let n = 0; n < styleN; n++) {
-    if (channelsLast) columnMoments(s + <usize>n * styleSample, styleHW, C, pivots(coef, C), accOf(work, C), records);
+    if (channelsLast) columnMoments(s + <usize>n * styleSample, styleHW, C, rowBytes, pivots(coef, C), accOf(work, C), records);
     for (let c = 0; c < C; c++) {
       let rec = records + <usize>c * RECORD_BYTES;
       if (!channelsLast) {
@@ -324,7 +350,7 @@ export function adaIN(params: usize): void {
       store<f64>(o, Math.sqrt(varianceOf(rec) + eps), 8);
     }
   }
-  const sampleBytes = <usize>C * <usize>HW << 2;
+  const sampleBytes = rowBytes * <usize>HW;
   const skip = hasSkip(params);
   const meanOut = load<usize>(params + P_MEAN_OUT);
   const invStdOut = load<usize>(params + P_INV_STD_OUT);
@@ -333,7 +359,7 @@ export function adaIN(params: usize): void {
     const off = <usize>n * sampleBytes;
     const src = skip ? addSkip(params, x, y, off, n, C, HW, channelsLast) : x + off;
     if (channelsLast) {
-      columnMoments(src, HW, C, pivots(coef, C), accOf(work, C), records);
+      columnMoments(src, HW, C, rowBytes, pivots(coef, C), accOf(work, C), records);
       let bits = 0;
       clearExact(coef, C);
       for (let c = 0; c < C; c++) {
@@ -342,7 +368,7 @@ export function adaIN(params: usize): void {
         saveStats(rec, eps, meanOut, invStdOut, n * C + c);
         bits |= fold(rec, eps, load<f64>(o, 8), load<f64>(o), coef, C, c);
       }
-      applyRows(src, y + off, HW, C, coef, bits, kind);
+      applyRows(src, y + off, HW, C, rowBytes, coef, bits, kind);
       continue;
     }
     for (let c = 0; c < C; c++) {

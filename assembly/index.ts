@@ -16,11 +16,3 @@ export function heapBase(): usize {
 export function paramBlockBytes(): usize {
   return PARAM_BLOCK_BYTES;
 }
-
-// The calling thread's parameter block, in static data below the allocator's heap.
-const block = memory.data(<i32>PARAM_BLOCK_BYTES, 64);
-
-/** The parameter block the TypeScript side fills before each kernel call. */
-export function paramBlock(): usize {
-  return block;
-}

@@ -226,16 +226,15 @@ function columnTileSums(
 }
 
 /**
- * Column sums of a row-major [rows, C] block (channel-last data), vectorized across channels:
- * Σ_r (x[r,c] - pivot[c]) and Σ_r (x[r,c] - pivot[c])² into the raw sums of C moments records at m;
- * `shifted` false means all pivots are 0. acc1/acc2 are f32[C] scratch, flushed into the records every
- * STAT_ROWS rows.
+ * Column sums of C channels of a row-major block of `rows` rows, `rowBytes` apart (channel-last data),
+ * vectorized across channels: Σ_r (x[r,c] - pivot[c]) and Σ_r (x[r,c] - pivot[c])² into the raw sums of
+ * C moments records at m; `shifted` false means all pivots are 0. acc1/acc2 are f32[C] scratch, flushed
+ * into the records every STAT_ROWS rows.
  */
 export function columnSums(
-  p: usize, rows: i32, C: i32, pivot: usize, acc1: usize, acc2: usize, m: usize, shifted: bool,
+  p: usize, rows: i32, C: i32, rowBytes: usize, pivot: usize, acc1: usize, acc2: usize, m: usize, shifted: bool,
 ): void {
-  const rowBytes = <usize>C << 2;
-  const tile = min(STAT_ROWS, tileRows(rowBytes));
+  const tile = min(STAT_ROWS, tileRows(<usize>C << 2));
   for (let c = 0; c < C; c++) {
     const rec = m + <usize>c * RECORD_BYTES;
     store<f64>(rec + M_SUM1, 0);
@@ -244,8 +243,8 @@ export function columnSums(
   let r = 0;
   while (r < rows) {
     const end = min(rows, r + STAT_ROWS);
-    memory.fill(acc1, 0, rowBytes);
-    memory.fill(acc2, 0, rowBytes);
+    memory.fill(acc1, 0, <usize>C << 2);
+    memory.fill(acc2, 0, <usize>C << 2);
     for (; r < end; r += tile) {
       if (shifted) columnTileSums(p, r, min(end, r + tile), rowBytes, C, pivot, acc1, acc2, true);
       else columnTileSums(p, r, min(end, r + tile), rowBytes, C, pivot, acc1, acc2, false);
@@ -260,9 +259,8 @@ export function columnSums(
   }
 }
 
-/** Whether column c of a row-major [rows, C] block holds any value other than `value`. */
-export function columnDiffers(p: usize, rows: i32, C: i32, c: i32, value: f32): bool {
-  const rowBytes = <usize>C << 2;
+/** Whether column c of a row-major block of `rows` rows, `rowBytes` apart, holds any value other than `value`. */
+export function columnDiffers(p: usize, rows: i32, rowBytes: usize, c: i32, value: f32): bool {
   let q = p + (<usize>c << 2);
   for (let r = 0; r < rows; r++, q += rowBytes) if (load<f32>(q) != value) return true;
   return false;

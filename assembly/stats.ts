@@ -69,15 +69,17 @@ export function groupMoments(p: usize, runLen: i32, runs: i32, runStride: usize,
 // Sums about the current pivots, then settles every channel. A channel that asks to be re-centred gets
 // the next pivot of the sequence 0, first element, estimated mean; after the last, the exact path (a NaN
 // mean marks it). Returns whether another pass is needed.
-function columnPass(p: usize, rows: i32, C: i32, pivots: usize, acc: usize, m: usize, pass: i32): bool {
-  columnSums(p, rows, C, pivots, acc, acc + (<usize>C << 2), m, pass > 0);
+function columnPass(
+  p: usize, rows: i32, C: i32, rowBytes: usize, pivots: usize, acc: usize, m: usize, pass: i32,
+): bool {
+  columnSums(p, rows, C, rowBytes, pivots, acc, acc + (<usize>C << 2), m, pass > 0);
   let again = false;
   for (let c = 0; c < C; c++) {
     const o4 = <usize>c << 2;
     const rec = m + <usize>c * RECORD_BYTES;
     const pivot = load<f32>(pivots + o4);
     let status = settle(rec, <f64>rows, pivot, true);
-    if (status == ZERO) status = columnDiffers(p, rows, C, c, pivot) ? EXACT : OK;
+    if (status == ZERO) status = columnDiffers(p, rows, rowBytes, c, pivot) ? EXACT : OK;
     if (status == RECENTRE) {
       if (pass == 2) status = EXACT;
       else {
@@ -91,15 +93,15 @@ function columnPass(p: usize, rows: i32, C: i32, pivots: usize, acc: usize, m: u
 }
 
 /**
- * Per-channel moments of a row-major [rows, C] block into C records at m. `pivots` is f32[C] scratch
- * (left holding each channel's last pivot), `acc` 2 · f32[C] scratch.
+ * Per-channel moments of C channels of a row-major block of `rows` rows, `rowBytes` apart, into C records
+ * at m. `pivots` is f32[C] scratch (left holding each channel's last pivot), `acc` 2 · f32[C] scratch.
  */
-export function columnMoments(p: usize, rows: i32, C: i32, pivots: usize, acc: usize, m: usize): void {
+export function columnMoments(p: usize, rows: i32, C: i32, rowBytes: usize, pivots: usize, acc: usize, m: usize): void {
   memory.fill(pivots, 0, <usize>C << 2);
-  for (let pass = 0; pass < 3 && columnPass(p, rows, C, pivots, acc, m, pass); pass++);
+  for (let pass = 0; pass < 3 && columnPass(p, rows, C, rowBytes, pivots, acc, m, pass); pass++);
   for (let c = 0; c < C; c++) {
     const rec = m + <usize>c * RECORD_BYTES;
     if (!isNaN<f64>(meanOf(rec))) continue;
-    exactMoments(p + (<usize>c << 2), 1, rows, <usize>C << 2, true, rec);
+    exactMoments(p + (<usize>c << 2), 1, rows, rowBytes, true, rec);
   }
 }

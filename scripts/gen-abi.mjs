@@ -40,6 +40,8 @@ export const FIELDS = [
   ['C', 'i32', 'channels'],
   ['HW', 'i32', 'spatial elements per channel'],
   ['GROUPS', 'i32', 'channel groups (groupNorm)'],
+  // A thread's share of one sample or batch (src/pool.ts) is a block of C of the tensor's channels.
+  ['CHANNEL_STRIDE', 'i32', "channel ops: the tensor's channels, which set its row (NHWC) and sample strides; 0: C"],
   ['STYLE_UNITS', 'i32', 'adaIN style samples in this call (1: broadcast)'],
   ['STYLE_HW', 'i32', 'adaIN style spatial elements per channel'],
   ['FLAGS', 'i32', 'bit set of the FLAG_ constants'],

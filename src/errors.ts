@@ -22,7 +22,8 @@ export type NormkitErrorCode =
   | 'ALIASING' // an output overlaps an input in a way the op cannot honour
   | 'TENSOR_FREED' // a Tensor was used after free()
   | 'TOO_LARGE' // the tensors cannot fit in wasm32 linear memory (4 GiB)
-  | 'KERNEL_FAULT'; // a kernel trapped (a normkit bug: the arguments were validated); nothing was copied out
+  | 'KERNEL_FAULT' // a kernel trapped (a normkit bug: the arguments were validated); nothing was copied out
+  | 'WORKER_FAULT'; // a worker thread failed to start, exited or trapped during a call; ready() rebuilds the pool
 
 export class NormkitError extends Error {
   readonly code: NormkitErrorCode;

@@ -1,12 +1,14 @@
 // The executor: runs a plan (plan.ts). Everything every op used to repeat lives here once: the aliasing
-// rules, copy mode's staging in passes, pointers into the parameter block, and cleanup when anything throws.
+// rules, copy mode's staging in passes, pointers into the parameter blocks of the threads that share a
+// pass (pool.ts), and cleanup when anything throws.
 
 import { NormkitError } from './errors.js';
 import { P_WORK, PARAM_BLOCK_BYTES } from './generated/abi.js';
 import { Tensor, clearBytes, pointerOf, writeF64, writeI32 } from './memory.js';
 import { beginStaging, commitStaging, finishStaging, slotPtr, stage } from './staging.js';
 import { checkAliasing, needsSnapshot } from './aliasing.js';
-import { getKernels, whenReady } from './wasm.js';
+import { getKernels } from './wasm.js';
+import { paramBlock, runKernel, threadsFor } from './pool.js';
 import type { Binding, Plan } from './plan.js';
 import type { TensorLike } from './types.js';
 
@@ -35,14 +37,10 @@ function internal(plan: Plan, what: string): NormkitError {
   return new NormkitError('KERNEL_FAULT', `${plan.op}: internal error, ${what}; nothing was written (please report)`);
 }
 
-// The parameter block, in the module's static data.
-let paramBlock = 0;
-whenReady((k) => {
-  paramBlock = k.paramBlock();
-});
-
-// Staging slot of each binding in the pass being staged (-1: not staged); reused across calls.
+// Staging slot of each binding in the pass being staged (-1: not staged), and of each thread's workspace;
+// reused across calls.
 const slots: number[] = [];
+const workSlots: number[] = [];
 
 /**
  * The plan's bindings, with every input that an earlier pass's output would overwrite replaced by a copy
@@ -61,7 +59,7 @@ function withSnapshots(plan: Plan): readonly Binding[] {
 
 /** Runs `plan`: validates its aliasing, then stages, calls the kernel and copies out, pass by pass. */
 export function execute(plan: Plan): void {
-  const k = getKernels();
+  getKernels();
   const { units } = plan;
   // The one check that every kernel access stays inside the call's arrays: a sliced argument holds
   // exactly its units, and a whole one is read or written only as far as its own length.
@@ -79,45 +77,52 @@ export function execute(plan: Plan): void {
   checkAliasing(plan);
   const step = unitsPerPass(plan, staged);
   const bindings = step < units ? withSnapshots(plan) : plan.bindings;
-  const params = paramBlock;
-  const kernel = k[plan.kernel];
+  const perUnit = bindings[0].value.length / units;
   // Main input and output staged in one slot: the kernel computes in place over the staged input.
   const x = bindings[0].value;
   const y = bindings.length > 1 ? bindings[1].value : x;
   const shareSlot = bindings.length > 1 && bindings[1].role === 'out' && bindings[0].unit === bindings[1].unit &&
     !(x instanceof Tensor) && !(y instanceof Tensor);
-  let workSlot = -1;
-  // Fills the parameter block for one pass (pointers of the staged or resident arguments, scalars, the
-  // pass's unit count) and calls the kernel; a trap becomes a NormkitError.
-  const runPass = (count: number, u0: number): void => {
+  let threads = 1;
+  let byBlocks = false;
+  // Fills thread t's parameter block for its share of a pass of `count` units from u0: units or blocks
+  // [from, to). Pointers of the staged or resident arguments, moved to the share; scalars; counts.
+  const fill = (t: number, count: number, u0: number, from: number, to: number): void => {
+    const params = paramBlock(t);
     // Every field starts at 0 (absent) so that nothing of an earlier call is read.
     clearBytes(params, PARAM_BLOCK_BYTES);
     for (let i = 0; i < bindings.length; i++) {
       const b = bindings[i];
       const v = b.value;
       const ptr = slots[i] >= 0 ? slotPtr(slots[i]) : v instanceof Tensor ? pointerOf(v) + 4 * b.unit * u0 : 0;
-      writeI32(params + b.field, ptr);
+      const shift = byBlocks ? (b.block ?? 0) : b.unit;
+      writeI32(params + b.field, ptr === 0 ? 0 : ptr + 4 * shift * from);
     }
-    if (workSlot >= 0) writeI32(params + P_WORK, slotPtr(workSlot));
+    if (workSlots[t] >= 0) writeI32(params + P_WORK, slotPtr(workSlots[t]));
     for (const s of plan.scalars) {
       if (s.f64) writeF64(params + s.field, s.value);
       else writeI32(params + s.field, s.value);
     }
-    for (const f of plan.unitFields) writeI32(params + f, count);
-    try {
-      kernel(params);
-    } catch (e) {
-      throw new NormkitError(
-        'KERNEL_FAULT',
-        `${plan.op}: the kernel trapped (${e instanceof Error ? e.message : String(e)}); no output was copied out (please report)`,
-      );
-    }
+    for (const f of plan.unitFields) writeI32(params + f, byBlocks ? count : to - from);
+    if (byBlocks) for (const [f, per] of plan.blocks!.fields) writeI32(params + f, (to - from) * per);
+  };
+  // Runs one pass, its units (or the blocks of each) shared out among the threads.
+  const runPass = (count: number, u0: number): void => {
+    const parts = byBlocks ? plan.blocks!.count : count;
+    for (let t = 0; t < threads; t++) fill(t, count, u0, Math.floor((t * parts) / threads), Math.floor(((t + 1) * parts) / threads));
+    runKernel(plan.op, plan.kernel, threads, count * perUnit);
   };
   for (let u0 = 0; u0 < units; u0 += step) {
     const count = Math.min(step, units - u0);
+    // Threads share the pass by units when that occupies as many of them as sharing the blocks would.
+    threads = threadsFor(count * perUnit, count);
+    const blockThreads = plan.blocks === undefined ? 1 : threadsFor(count * perUnit, plan.blocks.count);
+    byBlocks = blockThreads > threads;
+    if (byBlocks) threads = blockThreads;
     if (!copies) {
       // Every argument a Tensor: nothing to stage or copy back.
       for (let i = 0; i < bindings.length; i++) slots[i] = -1;
+      for (let t = 0; t < threads; t++) workSlots[t] = -1;
       runPass(count, u0);
       continue;
     }
@@ -136,7 +141,9 @@ export function execute(plan: Plan): void {
         else if (b.role === 'out') slots[i] = stage(null, part(v, off, len), len);
         else slots[i] = stage(v, v, len);
       }
-      workSlot = plan.workBytes === undefined ? -1 : stage(null, null, Math.ceil((plan.workBytes(count) >>> 0) / 4));
+      // Each thread its own workspace.
+      const work = plan.workBytes === undefined ? -1 : Math.ceil((plan.workBytes(count) >>> 0) / 4);
+      for (let t = 0; t < threads; t++) workSlots[t] = work < 0 ? -1 : stage(null, null, work);
       commitStaging(plan.op);
       runPass(count, u0);
       done = true;

@@ -1,6 +1,6 @@
 // normkit: normalization layers as WebAssembly SIMD kernels, for Node and the browser.
 
-export { ready } from './wasm.js';
+export { ready, close } from './pool.js';
 export { NormkitError } from './errors.js';
 export type { NormkitErrorCode } from './errors.js';
 export { Tensor, tensor, memoryStats } from './memory.js';

@@ -19,6 +19,18 @@ export interface Binding {
    * mean: 1); 0 when the kernel reads or writes all of it in every pass (weight, running statistics).
    */
   readonly unit: number;
+  /** Elements between the starts of consecutive blocks of a unit (see Plan.blocks); 0 or absent: none. */
+  readonly block?: number;
+}
+
+/**
+ * Independent blocks inside every unit (groups or channels), so that threads can share a call that has
+ * fewer units than threads: a thread takes `count` blocks of every unit of the pass, its bindings moved by
+ * their `block` stride, and each field of `fields` receives its block count times the factor.
+ */
+export interface Blocks {
+  readonly count: number;
+  readonly fields: readonly (readonly [field: number, perBlock: number])[];
 }
 
 export interface Scalar {
@@ -46,4 +58,6 @@ export interface Plan {
   readonly unitFields: readonly number[];
   /** Bytes of kernel workspace for a pass of `count` units (the WORK field), if the kernel takes any. */
   readonly workBytes?: (count: number) => number;
+  /** Blocks inside a unit that threads may share out (channel ops). */
+  readonly blocks?: Blocks;
 }

@@ -1,0 +1,312 @@
+// The thread pool: `ready({ threads })`, `close()`, and running one kernel call as several parameter
+// blocks at once, the calling thread taking the first.
+//
+// Workers share the calling thread's wasm memory and wait on a control block in it (worker-body.ts). A
+// call writes each worker's job into its line, wakes it, runs its own share, then waits for the pending
+// count to reach 0: with Atomics.wait where the thread may block (Node, any worker), with a bounded spin on
+// a browser's main thread, where Atomics.wait throws. The ops stay synchronous.
+
+import { NormkitError, describe } from './errors.js';
+import { allocate, deallocate } from './memory.js';
+import { PARAM_BLOCK_BYTES } from './generated/abi.js';
+import { KERNEL_NAMES, getKernels, loadKernels, whenReady, type KernelName } from './wasm.js';
+import { workerSource, type ControlLayout, type WorkerInit } from './worker-body.js';
+
+/**
+ * Elements of x below which a share of a call does not pay for waking a thread (tens of microseconds):
+ * at about 1 ns per element, 64 Ki elements per thread keep the wake-up under 10% of the share.
+ */
+const MIN_ELEMENTS_PER_THREAD = 65536;
+/** How long a call waits for its workers at least, before it takes one for lost (ms)... */
+const WAIT_BASE_MS = 2000;
+/** ...plus this per element of the call: 100 times what a kernel takes. */
+const WAIT_PER_ELEMENT_MS = 1e-4;
+/** How long a new worker may take to start (ms). */
+const START_MS = 30_000;
+const MAX_THREADS = 256;
+
+const LINE_WORDS = 16;
+const LAYOUT: Omit<ControlLayout, 'control'> = {
+  line: LINE_WORDS, pending: 0, seq: 0, job: 1, params: 2, status: 3,
+  quit: -1, exit: -2, ok: 0, trapped: 1, dead: 2,
+};
+
+interface NodeProcess {
+  versions?: { node?: string };
+  getBuiltinModule?(name: string): unknown;
+}
+/** The parts of a worker that the pool uses, in Node and in browsers. */
+interface AnyWorker {
+  postMessage(message: unknown): void;
+  terminate(): unknown;
+  unref?(): void;
+  on?(event: string, f: (arg: unknown) => void): void;
+  addEventListener?(event: string, f: (arg: unknown) => void): void;
+}
+type WorkerClass = new (source: string | URL, options?: object) => AnyWorker;
+
+const nodeProcess = (globalThis as { process?: NodeProcess }).process;
+const inNode = typeof nodeProcess?.versions?.node === 'string' && typeof nodeProcess.getBuiltinModule === 'function';
+
+/** Whether this thread may block in Atomics.wait: not a browser's main thread. */
+const canBlock = inNode || typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined';
+
+function workerClass(): WorkerClass | undefined {
+  if (inNode) return (nodeProcess!.getBuiltinModule!('node:worker_threads') as { Worker: WorkerClass }).Worker;
+  return (globalThis as { Worker?: WorkerClass }).Worker;
+}
+
+/** The number of cores this thread can use ('auto'). */
+function availableCores(): number {
+  if (inNode) return (nodeProcess!.getBuiltinModule!('node:os') as { availableParallelism(): number }).availableParallelism();
+  return (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+}
+
+interface Pool {
+  workers: AnyWorker[];
+  /** Byte address of the control block, and an Int32Array over linear memory from it. */
+  control: number;
+  ctl: Int32Array;
+  /** Set when a worker was lost: the pool no longer takes jobs. */
+  lost: boolean;
+}
+
+let pool: Pool | undefined;
+/** The thread count ready() was last asked for (ready() without one keeps it). */
+let requested = 1;
+/** Parameter blocks, one per thread in use; [0] is the calling thread's. */
+const blocks: number[] = [];
+/** ready() calls run one after another. */
+let queue: Promise<unknown> = Promise.resolve();
+/** Test hook: what the next threaded call makes its first worker do. */
+let fault: 'trap' | 'exit' | undefined;
+
+whenReady(() => ensureBlocks(1));
+
+function ensureBlocks(count: number): void {
+  while (blocks.length < count) blocks.push(allocate(PARAM_BLOCK_BYTES, 'a parameter block'));
+}
+
+function readThreads(options: unknown): number {
+  if (options === undefined) return requested;
+  if (options === null || typeof options !== 'object') {
+    throw new NormkitError('INVALID_OPTION', `ready: expected an options object or undefined, got ${describe(options)}`);
+  }
+  for (const key in options) {
+    if (key !== 'threads') throw new NormkitError('UNKNOWN_OPTION', `ready: unknown option ${describe(key)}; ready takes threads`);
+  }
+  const { threads } = options as { threads?: unknown };
+  if (threads === undefined) return requested;
+  if (threads === 'auto') return Math.min(MAX_THREADS, Math.max(1, availableCores()));
+  if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw new NormkitError(
+      'INVALID_OPTION',
+      `threads: expected an integer in [1, ${MAX_THREADS}] or 'auto', got ${describe(threads)}`,
+    );
+  }
+  return threads;
+}
+
+function lostError(what: string): NormkitError {
+  return new NormkitError(
+    'WORKER_FAULT',
+    `${what}; this call's outputs are undefined, and calls run on one thread until ready() rebuilds the pool`,
+  );
+}
+
+/** Ends every worker of the pool (those blocked waiting quit; a lost or busy one is terminated). */
+function endPool(p: Pool): void {
+  if (pool === p) pool = undefined;
+  const { ctl } = p;
+  p.workers.forEach((w, i) => {
+    const line = (i + 1) * LINE_WORDS;
+    ctl[line + LAYOUT.job] = LAYOUT.quit;
+    Atomics.add(ctl, line + LAYOUT.seq, 1);
+    Atomics.notify(ctl, line + LAYOUT.seq);
+    if (p.lost) void w.terminate();
+  });
+  // The workers hold views of the block only until they see the quit; they never write after it.
+  if (!p.lost) deallocate(p.control);
+}
+
+function startWorker(Worker: WorkerClass, init: WorkerInit, onLost: () => void): Promise<AnyWorker> {
+  return new Promise((resolve, reject) => {
+    let worker: AnyWorker;
+    let started = false;
+    const fail = (why: string): void => {
+      if (started) onLost();
+      else {
+        void worker?.terminate();
+        reject(new NormkitError('WORKER_FAULT', `ready: a worker thread failed to start (${why})`));
+      }
+    };
+    const timer = setTimeout(() => fail(`no answer within ${START_MS / 1000} s`), START_MS);
+    const onMessage = (m: unknown): void => {
+      clearTimeout(timer);
+      if (m === 'ready') {
+        started = true;
+        resolve(worker);
+      } else fail(String(m));
+    };
+    if (inNode) {
+      worker = new Worker(workerSource(true), { eval: true });
+      worker.on!('message', onMessage);
+      worker.on!('error', (e) => fail(String(e)));
+      worker.on!('exit', (code) => fail(`exited with code ${String(code)}`));
+      worker.unref!();
+    } else {
+      const url = URL.createObjectURL(new Blob([workerSource(false)], { type: 'text/javascript' }));
+      try {
+        worker = new Worker(url);
+      } finally {
+        URL.revokeObjectURL(url);
+      }
+      worker.addEventListener!('message', (e) => onMessage((e as { data: unknown }).data));
+      worker.addEventListener!('error', (e) => fail((e as { message?: string }).message ?? 'error'));
+    }
+    worker.postMessage(init);
+  });
+}
+
+async function resize(threads: number): Promise<number> {
+  const { module, memory, shared } = await loadKernels();
+  const Worker = workerClass();
+  const usable = shared && Worker !== undefined ? threads : 1;
+  if (pool !== undefined && !pool.lost && pool.workers.length + 1 === usable) return usable;
+  if (pool !== undefined) endPool(pool);
+  ensureBlocks(usable);
+  if (usable === 1) return 1;
+  const control = allocate(4 * LINE_WORDS * usable, 'the thread pool');
+  const layout: ControlLayout = { control, ...LAYOUT };
+  const next: Pool = { workers: [], control, ctl: new Int32Array(memory.buffer, control, LINE_WORDS * usable), lost: false };
+  next.ctl.fill(0);
+  const onLost = (): void => {
+    next.lost = true;
+    if (pool === next) endPool(next);
+  };
+  const starting = [];
+  for (let slot = 1; slot < usable; slot++) {
+    const init: WorkerInit = { module, memory, slot, kernels: KERNEL_NAMES, layout };
+    starting.push(startWorker(Worker!, init, onLost));
+  }
+  const settled = await Promise.allSettled(starting);
+  next.workers = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed !== undefined || next.lost) {
+    next.lost = true;
+    endPool(next);
+    throw failed !== undefined ? (failed as PromiseRejectedResult).reason : lostError('ready: a worker thread was lost');
+  }
+  pool = next;
+  return usable;
+}
+
+/**
+ * Compiles and instantiates the embedded wasm (once), and sets the number of threads the ops use:
+ * `threads` is a positive integer or 'auto' (the available cores); without it, the count last asked for
+ * (1 at first). Resolves to the count now in use: 1 where threads are unavailable (no shared memory, as in
+ * a browser page that is not cross-origin isolated). Calling it again resizes the pool, and rebuilds it
+ * after a WORKER_FAULT.
+ */
+export function ready(options?: { threads?: number | 'auto' }): Promise<number> {
+  let threads: number;
+  try {
+    threads = readThreads(options);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  requested = threads;
+  const next = queue.then(() => resize(threads));
+  queue = next.catch(() => undefined);
+  return next;
+}
+
+/** Ends the worker threads; ops run on the calling thread, as after `ready({ threads: 1 })`. */
+export function close(): Promise<void> {
+  requested = 1;
+  const next = queue.then(() => {
+    if (pool !== undefined) endPool(pool);
+  });
+  queue = next;
+  return next;
+}
+
+/**
+ * How many threads a call of `elements` elements of x, divisible into `parts` independent pieces, should
+ * use: 1 unless each thread gets at least MIN_ELEMENTS_PER_THREAD.
+ */
+export function threadsFor(elements: number, parts: number): number {
+  if (pool === undefined || pool.lost) return 1;
+  return Math.max(1, Math.min(pool.workers.length + 1, parts, Math.floor(elements / MIN_ELEMENTS_PER_THREAD)));
+}
+
+/** The parameter block of thread `t` (0: the calling thread). */
+export function paramBlock(t: number): number {
+  return blocks[t];
+}
+
+function kernelFault(op: string, e: unknown): NormkitError {
+  return new NormkitError(
+    'KERNEL_FAULT',
+    `${op}: the kernel trapped (${e instanceof Error ? e.message : String(e)}); no output was copied out (please report)`,
+  );
+}
+
+/**
+ * Runs `kernel` over the parameter blocks of threads 0 .. threads - 1: the workers' first, then the
+ * calling thread's, then waits for all. `elements` bounds how long the wait may take.
+ */
+export function runKernel(op: string, kernel: KernelName, threads: number, elements: number): void {
+  const run = getKernels()[kernel];
+  if (threads === 1) {
+    try {
+      run(blocks[0]);
+    } catch (e) {
+      throw kernelFault(op, e);
+    }
+    return;
+  }
+  const p = pool!;
+  const { ctl } = p;
+  const job = KERNEL_NAMES.indexOf(kernel);
+  Atomics.store(ctl, LAYOUT.pending, threads - 1);
+  for (let t = 1; t < threads; t++) {
+    const line = t * LINE_WORDS;
+    ctl[line + LAYOUT.job] = t === 1 && fault === 'exit' ? LAYOUT.exit : job;
+    ctl[line + LAYOUT.params] = t === 1 && fault === 'trap' ? -16 : blocks[t];
+    ctl[line + LAYOUT.status] = LAYOUT.ok;
+    Atomics.add(ctl, line + LAYOUT.seq, 1);
+    Atomics.notify(ctl, line + LAYOUT.seq);
+  }
+  fault = undefined;
+  let trap: unknown;
+  try {
+    run(blocks[0]);
+  } catch (e) {
+    trap = e ?? 'trap';
+  }
+  const deadline = performance.now() + WAIT_BASE_MS + elements * WAIT_PER_ELEMENT_MS;
+  for (let spins = 0; ; spins++) {
+    const pending = Atomics.load(ctl, LAYOUT.pending);
+    if (pending === 0) break;
+    if ((spins & 1023) === 1023 && performance.now() > deadline) {
+      p.lost = true;
+      endPool(p);
+      throw lostError(`${op}: a worker thread did not finish its share in time`);
+    }
+    if (canBlock && spins > 64) Atomics.wait(ctl, LAYOUT.pending, pending, 10);
+  }
+  for (let t = 1; t < threads; t++) {
+    const status = ctl[t * LINE_WORDS + LAYOUT.status];
+    if (status === LAYOUT.ok) continue;
+    p.lost = true;
+    endPool(p);
+    throw lostError(status === LAYOUT.dead ? `${op}: a worker thread exited` : `${op}: the kernel trapped in a worker thread`);
+  }
+  if (trap !== undefined) throw kernelFault(op, trap);
+}
+
+/** Test hook (not exported by the package): the next threaded call's first worker traps or exits. */
+export function injectFault(kind: 'trap' | 'exit'): void {
+  fault = kind;
+}

@@ -1,0 +1,99 @@
+// The code a pool worker runs (pool.ts). It is sent to the worker as source text (Function.prototype
+// .toString), so that no file or URL has to ship or be configured: it must use nothing from outside its
+// own body but globals, and take its constants from the first message.
+
+/** The control block's layout in i32 words, shared by the pool and its workers. */
+export interface ControlLayout {
+  /** Byte address of the control block in linear memory. */
+  control: number;
+  /** Words per worker line (a cache line each, so that workers do not share one). */
+  line: number;
+  /** Word of the count of workers still running the current job. */
+  pending: number;
+  /** Offsets inside a worker's line. */
+  seq: number;
+  job: number;
+  params: number;
+  status: number;
+  /** JOB values that are not kernels, and STATUS values. */
+  quit: number;
+  exit: number;
+  ok: number;
+  trapped: number;
+  dead: number;
+}
+
+/** The worker's first message. */
+export interface WorkerInit {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  /** This worker's line (1 ..): line 0 is the pending counter's. */
+  slot: number;
+  kernels: readonly string[];
+  layout: ControlLayout;
+}
+
+/** What a worker can do with its port: `node` says which API it has (worker_threads or a Web Worker). */
+interface Port {
+  postMessage(message: unknown): void;
+  once?(event: 'message', f: (data: WorkerInit) => void): void;
+  onmessage?: ((event: { data: WorkerInit }) => void) | null;
+  close?(): void;
+}
+
+/**
+ * A worker's life: instantiate the module over the shared memory, say so, then wait on its line for jobs
+ * (a kernel's index and a parameter block) until told to quit. It blocks in Atomics.wait between jobs,
+ * which a worker may do; the pool never needs to send it another message.
+ */
+export function workerBody(port: Port, node: boolean, exit: () => void): void {
+  const start = (init: WorkerInit): void => {
+    const { module, memory, slot, kernels, layout: l } = init;
+    WebAssembly.instantiate(module, { env: { memory } }).then(
+      (instance) => {
+        const exports = instance.exports as Record<string, (params: number) => void>;
+        const run = kernels.map((name) => exports[name]);
+        // The control block sits at a fixed low address: this view of today's buffer covers it for good.
+        const ctl = new Int32Array(memory.buffer, l.control);
+        const line = slot * l.line;
+        const finish = (status: number): void => {
+          Atomics.store(ctl, line + l.status, status);
+          if (Atomics.sub(ctl, l.pending, 1) === 1) Atomics.notify(ctl, l.pending);
+        };
+        port.postMessage('ready');
+        let seen = Atomics.load(ctl, line + l.seq);
+        for (;;) {
+          Atomics.wait(ctl, line + l.seq, seen);
+          const seq = Atomics.load(ctl, line + l.seq);
+          if (seq === seen) continue;
+          seen = seq;
+          const job = ctl[line + l.job];
+          if (job === l.quit) break;
+          if (job === l.exit) {
+            finish(l.dead);
+            exit();
+            return;
+          }
+          let status = l.ok;
+          try {
+            run[job](ctl[line + l.params]);
+          } catch {
+            status = l.trapped;
+          }
+          finish(status);
+        }
+        port.close?.();
+      },
+      (e: unknown) => port.postMessage(`failed: ${String(e)}`),
+    );
+  };
+  if (node) port.once?.('message', start);
+  else port.onmessage = (event) => start(event.data);
+}
+
+/** The worker's whole source, for `new Worker(source, { eval: true })` in Node or a Blob URL in a browser. */
+export function workerSource(node: boolean): string {
+  return node
+    ? `(${workerBody.toString()})(require('node:worker_threads').parentPort, true, () => process.exit(0));`
+    : `(${workerBody.toString()})(self, false, () => self.close());`;
+}
