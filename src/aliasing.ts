@@ -7,7 +7,7 @@
 // result that of an out-of-place call (see needsSnapshot).
 
 import { NormkitError } from './errors.js';
-import { Tensor, heapBufferOf, pointerOf } from './memory.js';
+import { Tensor, heapBufferOf, isHeapView, pointerOf } from './memory.js';
 import type { Binding, Plan } from './plan.js';
 import type { TensorLike } from './types.js';
 
@@ -19,7 +19,7 @@ function refuse(outName: string, name: string, same: boolean): never {
   );
 }
 
-const bufferOf = (a: TensorLike): ArrayBufferLike => (a instanceof Tensor ? heapBufferOf() : a.buffer);
+const bufferOf = (a: TensorLike): ArrayBufferLike => (a instanceof Tensor || isHeapView(a) ? heapBufferOf() : a.buffer);
 const startOf = (a: TensorLike): number => (a instanceof Tensor ? pointerOf(a) : a.byteOffset);
 
 /** Whether two non-empty arguments share at least one byte. */

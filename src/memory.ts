@@ -20,6 +20,11 @@ let heapF64: Float64Array;
 let heapBuffer: ArrayBuffer;
 /** Counts memory growths, so that cached views know when they went stale. */
 let generation = 0;
+/**
+ * Every buffer linear memory has had. A shared memory's growth leaves older views attached and valid (over
+ * the memory's first bytes), so a view of any of them is a view of linear memory.
+ */
+const heapBuffers = new WeakSet<ArrayBufferLike>();
 let heapEnd = 0;
 /** Free blocks, sorted by address, as parallel arrays of start and size. */
 const freeStart: number[] = [];
@@ -39,6 +44,7 @@ whenReady((k: Kernels) => {
 
 function refreshHeap(): void {
   heapBuffer = memory.buffer;
+  heapBuffers.add(heapBuffer);
   heap = new Float32Array(heapBuffer);
   heapI32 = new Int32Array(heapBuffer);
   heapF64 = new Float64Array(heapBuffer);
@@ -137,6 +143,13 @@ export function allocate(bytes: number, what: string): number {
   throw tooLarge(bytes, what);
 }
 
+/** Allocates `bytes` for good, for normkit's own state (thread control): not counted by memoryStats. */
+export function reserve(bytes: number, what: string): number {
+  const start = allocate(bytes, what);
+  live.delete(start);
+  return start;
+}
+
 export function deallocate(start: number): void {
   const size = live.get(start);
   if (size === undefined) return;
@@ -154,6 +167,11 @@ export function heapBufferOf(): ArrayBuffer {
   return heapBuffer;
 }
 
+/** Whether `a` is a view of linear memory (of its current buffer, or of an earlier one that is still attached). */
+export function isHeapView(a: ArrayBufferView): boolean {
+  return a.buffer === heapBuffer || heapBuffers.has(a.buffer);
+}
+
 /** Zeroes `bytes` (a multiple of 8) from byte address `at` (8-aligned). */
 export function clearBytes(at: number, bytes: number): void {
   heapF64.fill(0, at >>> 3, (at + bytes) >>> 3);
@@ -169,12 +187,16 @@ export function writeF64(at: number, value: number): void {
   heapF64[at >>> 3] = value;
 }
 
-/** Bytes of linear memory and bytes currently allocated, for diagnostics and leak tests. */
-export function memoryStats(): { memoryBytes: number; allocatedBytes: number; blocks: number } {
+/**
+ * Bytes of linear memory and bytes currently allocated, for diagnostics and leak tests; `shared` says
+ * whether the memory is shared (threads are possible, and a Tensor's older views stay attached when it
+ * grows).
+ */
+export function memoryStats(): { memoryBytes: number; allocatedBytes: number; blocks: number; shared: boolean } {
   getKernels();
   let allocatedBytes = 0;
   for (const size of live.values()) allocatedBytes += size;
-  return { memoryBytes: heapEnd, allocatedBytes, blocks: live.size };
+  return { memoryBytes: heapEnd, allocatedBytes, blocks: live.size, shared: !(heapBuffer instanceof ArrayBuffer) };
 }
 
 /** The pointer of a Tensor: for the executor only (a Tensor's pointer is private). */
@@ -258,7 +280,7 @@ export function tensor(lengthOrData: number | ArrayLike<number>): Tensor {
     throw new NormkitError('INVALID_TENSOR', `tensor: expected a length or an array of numbers, got ${String(lengthOrData)}`);
   }
   // A view of wasm memory (say another Tensor's .array) would be detached if this allocation grows the memory.
-  const data = ArrayBuffer.isView(lengthOrData) && lengthOrData.buffer === heapBuffer ? (lengthOrData as Float32Array).slice() : lengthOrData;
+  const data = ArrayBuffer.isView(lengthOrData) && isHeapView(lengthOrData) ? (lengthOrData as Float32Array).slice() : lengthOrData;
   const t = makeTensor(data.length);
   try {
     return t.set(data);

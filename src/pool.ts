@@ -7,7 +7,7 @@
 // a browser's main thread, where Atomics.wait throws. The ops stay synchronous.
 
 import { NormkitError, describe } from './errors.js';
-import { allocate, deallocate } from './memory.js';
+import { align, reserve } from './memory.js';
 import { PARAM_BLOCK_BYTES } from './generated/abi.js';
 import { KERNEL_NAMES, getKernels, loadKernels, whenReady, type KernelName } from './wasm.js';
 import { workerSource, type ControlLayout, type WorkerInit } from './worker-body.js';
@@ -23,7 +23,8 @@ const WAIT_BASE_MS = 2000;
 const WAIT_PER_ELEMENT_MS = 1e-4;
 /** How long a new worker may take to start (ms). */
 const START_MS = 30_000;
-const MAX_THREADS = 256;
+/** The most threads a pool runs ('auto' takes at most this many). */
+const MAX_THREADS = 64;
 
 const LINE_WORDS = 16;
 const LAYOUT: Omit<ControlLayout, 'control'> = {
@@ -64,9 +65,6 @@ function availableCores(): number {
 
 interface Pool {
   workers: AnyWorker[];
-  /** Byte address of the control block, and an Int32Array over linear memory from it. */
-  control: number;
-  ctl: Int32Array;
   /** Set when a worker was lost: the pool no longer takes jobs. */
   lost: boolean;
 }
@@ -74,18 +72,28 @@ interface Pool {
 let pool: Pool | undefined;
 /** The thread count ready() was last asked for (ready() without one keeps it). */
 let requested = 1;
-/** Parameter blocks, one per thread in use; [0] is the calling thread's. */
+/**
+ * Every thread's parameter block ([0]: the calling thread's) and the control block, reserved once for the
+ * most threads a pool can have, so that resizing allocates nothing and moves nothing.
+ */
 const blocks: number[] = [];
+let control = 0;
+/** An Int32Array over the control block. */
+let ctl: Int32Array;
 /** ready() calls run one after another. */
 let queue: Promise<unknown> = Promise.resolve();
 /** Test hook: what the next threaded call makes its first worker do. */
 let fault: 'trap' | 'exit' | undefined;
+/** The smallest share worth a thread; a test hook lowers it to split small calls. */
+let minShare = MIN_ELEMENTS_PER_THREAD;
 
-whenReady(() => ensureBlocks(1));
-
-function ensureBlocks(count: number): void {
-  while (blocks.length < count) blocks.push(allocate(PARAM_BLOCK_BYTES, 'a parameter block'));
-}
+whenReady((k) => {
+  const step = align(PARAM_BLOCK_BYTES);
+  const base = reserve(MAX_THREADS * (step + 4 * LINE_WORDS), 'the parameter blocks');
+  for (let t = 0; t < MAX_THREADS; t++) blocks[t] = base + t * step;
+  control = base + MAX_THREADS * step;
+  ctl = new Int32Array(k.memory.buffer, control, MAX_THREADS * LINE_WORDS);
+});
 
 function readThreads(options: unknown): number {
   if (options === undefined) return requested;
@@ -114,19 +122,43 @@ function lostError(what: string): NormkitError {
   );
 }
 
-/** Ends every worker of the pool (those blocked waiting quit; a lost or busy one is terminated). */
-function endPool(p: Pool): void {
-  if (pool === p) pool = undefined;
-  const { ctl } = p;
-  p.workers.forEach((w, i) => {
-    const line = (i + 1) * LINE_WORDS;
-    ctl[line + LAYOUT.job] = LAYOUT.quit;
+// Posts job `job` (a kernel's index, or quit or exit) with parameter block `params` to worker lines
+// 1 .. count - 1 and wakes them; each counts `pending` down when done.
+function post(count: number, job: (t: number) => number, params: (t: number) => number): void {
+  Atomics.store(ctl, LAYOUT.pending, count - 1);
+  for (let t = 1; t < count; t++) {
+    const line = t * LINE_WORDS;
+    ctl[line + LAYOUT.job] = job(t);
+    ctl[line + LAYOUT.params] = params(t);
+    ctl[line + LAYOUT.status] = LAYOUT.ok;
     Atomics.add(ctl, line + LAYOUT.seq, 1);
     Atomics.notify(ctl, line + LAYOUT.seq);
-    if (p.lost) void w.terminate();
-  });
-  // The workers hold views of the block only until they see the quit; they never write after it.
-  if (!p.lost) deallocate(p.control);
+  }
+}
+
+// Waits until every posted worker is done, or the deadline; returns whether all are.
+function settle(deadline: number): boolean {
+  for (let spins = 0; ; spins++) {
+    const pending = Atomics.load(ctl, LAYOUT.pending);
+    if (pending === 0) return true;
+    if ((canBlock || (spins & 1023) === 0) && performance.now() > deadline) return false;
+    // A short spin first: the workers started with this thread and usually finish with it.
+    if (canBlock && spins > 64) Atomics.wait(ctl, LAYOUT.pending, pending, 10);
+  }
+}
+
+/**
+ * Ends the pool: a healthy one's workers quit and are waited for, so that the next pool can take over their
+ * control lines; a lost one's are terminated.
+ */
+function endPool(p: Pool): void {
+  if (pool === p) pool = undefined;
+  const count = p.workers.length + 1;
+  if (!p.lost) {
+    post(count, () => LAYOUT.quit, () => 0);
+    p.lost = !settle(performance.now() + WAIT_BASE_MS);
+  }
+  if (p.lost) for (const w of p.workers) void w.terminate();
 }
 
 function startWorker(Worker: WorkerClass, init: WorkerInit, onLost: () => void): Promise<AnyWorker> {
@@ -174,12 +206,9 @@ async function resize(threads: number): Promise<number> {
   const usable = shared && Worker !== undefined ? threads : 1;
   if (pool !== undefined && !pool.lost && pool.workers.length + 1 === usable) return usable;
   if (pool !== undefined) endPool(pool);
-  ensureBlocks(usable);
   if (usable === 1) return 1;
-  const control = allocate(4 * LINE_WORDS * usable, 'the thread pool');
   const layout: ControlLayout = { control, ...LAYOUT };
-  const next: Pool = { workers: [], control, ctl: new Int32Array(memory.buffer, control, LINE_WORDS * usable), lost: false };
-  next.ctl.fill(0);
+  const next: Pool = { workers: [], lost: false };
   const onLost = (): void => {
     next.lost = true;
     if (pool === next) endPool(next);
@@ -208,10 +237,14 @@ async function resize(threads: number): Promise<number> {
  * a browser page that is not cross-origin isolated). Calling it again resizes the pool, and rebuilds it
  * after a WORKER_FAULT.
  */
-export function ready(options?: { threads?: number | 'auto' }): Promise<number> {
+export function ready(options?: { threads?: number | 'auto' }): Promise<number>;
+// Declares no parameter: test runners hand a bare `beforeAll(ready)` their hook context (an object without
+// keys, which reads as no options) and refuse a hook that declares one.
+export function ready(): Promise<number> {
   let threads: number;
   try {
-    threads = readThreads(options);
+    // eslint-disable-next-line prefer-rest-params
+    threads = readThreads(arguments[0]);
   } catch (e) {
     return Promise.reject(e);
   }
@@ -237,7 +270,7 @@ export function close(): Promise<void> {
  */
 export function threadsFor(elements: number, parts: number): number {
   if (pool === undefined || pool.lost) return 1;
-  return Math.max(1, Math.min(pool.workers.length + 1, parts, Math.floor(elements / MIN_ELEMENTS_PER_THREAD)));
+  return Math.max(1, Math.min(pool.workers.length + 1, parts, Math.floor(elements / minShare)));
 }
 
 /** The parameter block of thread `t` (0: the calling thread). */
@@ -267,34 +300,21 @@ export function runKernel(op: string, kernel: KernelName, threads: number, eleme
     return;
   }
   const p = pool!;
-  const { ctl } = p;
   const job = KERNEL_NAMES.indexOf(kernel);
-  Atomics.store(ctl, LAYOUT.pending, threads - 1);
-  for (let t = 1; t < threads; t++) {
-    const line = t * LINE_WORDS;
-    ctl[line + LAYOUT.job] = t === 1 && fault === 'exit' ? LAYOUT.exit : job;
-    ctl[line + LAYOUT.params] = t === 1 && fault === 'trap' ? -16 : blocks[t];
-    ctl[line + LAYOUT.status] = LAYOUT.ok;
-    Atomics.add(ctl, line + LAYOUT.seq, 1);
-    Atomics.notify(ctl, line + LAYOUT.seq);
-  }
+  // The fault hook: a parameter block far outside memory makes the kernel trap.
+  const injected = fault;
   fault = undefined;
+  post(threads, (t) => (t === 1 && injected === 'exit' ? LAYOUT.exit : job), (t) => (t === 1 && injected === 'trap' ? -16 : blocks[t]));
   let trap: unknown;
   try {
     run(blocks[0]);
   } catch (e) {
     trap = e ?? 'trap';
   }
-  const deadline = performance.now() + WAIT_BASE_MS + elements * WAIT_PER_ELEMENT_MS;
-  for (let spins = 0; ; spins++) {
-    const pending = Atomics.load(ctl, LAYOUT.pending);
-    if (pending === 0) break;
-    if ((spins & 1023) === 1023 && performance.now() > deadline) {
-      p.lost = true;
-      endPool(p);
-      throw lostError(`${op}: a worker thread did not finish its share in time`);
-    }
-    if (canBlock && spins > 64) Atomics.wait(ctl, LAYOUT.pending, pending, 10);
+  if (!settle(performance.now() + WAIT_BASE_MS + elements * WAIT_PER_ELEMENT_MS)) {
+    p.lost = true;
+    endPool(p);
+    throw lostError(`${op}: a worker thread did not finish its share in time`);
   }
   for (let t = 1; t < threads; t++) {
     const status = ctl[t * LINE_WORDS + LAYOUT.status];
@@ -309,4 +329,9 @@ export function runKernel(op: string, kernel: KernelName, threads: number, eleme
 /** Test hook (not exported by the package): the next threaded call's first worker traps or exits. */
 export function injectFault(kind: 'trap' | 'exit'): void {
   fault = kind;
+}
+
+/** Test hook (not exported by the package): the smallest share worth a thread, in elements of x (default restored without one). */
+export function setMinShare(elements = MIN_ELEMENTS_PER_THREAD): void {
+  minShare = elements;
 }

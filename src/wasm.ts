@@ -28,10 +28,12 @@ export interface Kernels {
 export const KERNEL_NAMES = ['normalizeRows', 'groupNorm', 'batchNormInference', 'batchNormTraining', 'adaIN'] as const;
 export type KernelName = (typeof KERNEL_NAMES)[number];
 
-/** What the pool needs to run the module on other threads. */
+/** What the pool needs to run the module on other threads (structural types, as for Kernels). */
 export interface Loaded {
-  module: WebAssembly.Module;
-  memory: WebAssembly.Memory;
+  /** The compiled WebAssembly.Module. */
+  module: object;
+  /** The WebAssembly.Memory every instance imports. */
+  memory: Kernels['memory'];
   /** Whether the memory is a SharedArrayBuffer that other threads can run kernels over. */
   shared: boolean;
 }

@@ -25,8 +25,9 @@ export interface ControlLayout {
 
 /** The worker's first message. */
 export interface WorkerInit {
-  module: WebAssembly.Module;
-  memory: WebAssembly.Memory;
+  /** The compiled WebAssembly.Module and the shared WebAssembly.Memory (structural types, as in wasm.ts). */
+  module: object;
+  memory: { readonly buffer: ArrayBuffer };
   /** This worker's line (1 ..): line 0 is the pending counter's. */
   slot: number;
   kernels: readonly string[];
@@ -43,13 +44,13 @@ interface Port {
 
 /**
  * A worker's life: instantiate the module over the shared memory, say so, then wait on its line for jobs
- * (a kernel's index and a parameter block) until told to quit. It blocks in Atomics.wait between jobs,
+ * (a kernel's index and a parameter block) until told to quit, which it acknowledges. It blocks in Atomics.wait between jobs,
  * which a worker may do; the pool never needs to send it another message.
  */
 export function workerBody(port: Port, node: boolean, exit: () => void): void {
   const start = (init: WorkerInit): void => {
     const { module, memory, slot, kernels, layout: l } = init;
-    WebAssembly.instantiate(module, { env: { memory } }).then(
+    WebAssembly.instantiate(module as WebAssembly.Module, { env: { memory: memory as WebAssembly.Memory } }).then(
       (instance) => {
         const exports = instance.exports as Record<string, (params: number) => void>;
         const run = kernels.map((name) => exports[name]);
@@ -60,15 +61,19 @@ export function workerBody(port: Port, node: boolean, exit: () => void): void {
           Atomics.store(ctl, line + l.status, status);
           if (Atomics.sub(ctl, l.pending, 1) === 1) Atomics.notify(ctl, l.pending);
         };
-        port.postMessage('ready');
+        // The job count before saying so: the pool may post the first job as soon as it hears.
         let seen = Atomics.load(ctl, line + l.seq);
+        port.postMessage('ready');
         for (;;) {
           Atomics.wait(ctl, line + l.seq, seen);
           const seq = Atomics.load(ctl, line + l.seq);
           if (seq === seen) continue;
           seen = seq;
           const job = ctl[line + l.job];
-          if (job === l.quit) break;
+          if (job === l.quit) {
+            finish(l.ok);
+            break;
+          }
           if (job === l.exit) {
             finish(l.dead);
             exit();
@@ -94,6 +99,7 @@ export function workerBody(port: Port, node: boolean, exit: () => void): void {
 /** The worker's whole source, for `new Worker(source, { eval: true })` in Node or a Blob URL in a browser. */
 export function workerSource(node: boolean): string {
   return node
-    ? `(${workerBody.toString()})(require('node:worker_threads').parentPort, true, () => process.exit(0));`
+    ? // getBuiltinModule rather than require: an eval worker is an ES module when Node runs with --input-type=module.
+      `(${workerBody.toString()})(process.getBuiltinModule('node:worker_threads').parentPort, true, () => process.exit(0));`
     : `(${workerBody.toString()})(self, false, () => self.close());`;
 }

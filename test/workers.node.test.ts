@@ -2,12 +2,7 @@
 // concurrently with others and with the main thread: NOT_READY before its ready(), then the same bits as the
 // main thread in copy mode and zero-copy, while its memory grows independently of everyone else's.
 // The workers load a build of src/ made here with TypeScript's transpiler, so they test the current source.
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as normkit from '../src/index.js';
 import { memoryStats, ready, tensor } from '../src/index.js';
@@ -15,31 +10,7 @@ import { assertClose, sameFloat32 } from './support/compare.js';
 import { refOps, type NormOps } from './support/ops.js';
 import { makeRng } from './support/rng.js';
 import { randn, randu } from './support/tensors.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const srcDir = resolve(here, '../src');
-let buildDir: string;
-
-/** Transpiles src/**.ts to ESM JavaScript in a temporary directory; returns the URL of its index.js. */
-function buildSource(): string {
-  buildDir = mkdtempSync(join(tmpdir(), 'normkit-workers-'));
-  const walk = (dir: string): string[] =>
-    readdirSync(dir).flatMap((name) => {
-      const p = join(dir, name);
-      return statSync(p).isDirectory() ? walk(p) : p.endsWith('.ts') && !p.endsWith('.d.ts') ? [p] : [];
-    });
-  for (const file of walk(srcDir)) {
-    const { outputText } = ts.transpileModule(readFileSync(file, 'utf8'), {
-      compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false },
-      fileName: file,
-    });
-    const out = join(buildDir, relative(srcDir, file)).replace(/\.ts$/, '.js');
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, outputText);
-  }
-  writeFileSync(join(buildDir, 'package.json'), '{ "type": "module" }');
-  return pathToFileURL(join(buildDir, 'index.js')).href;
-}
+import { transpileSource } from './support/transpile.js';
 
 type Call = [keyof NormOps, unknown[]];
 
@@ -82,13 +53,13 @@ function runWorker(moduleUrl: string, calls: Call[], repeat: number, growBytes: 
 }
 
 let moduleUrl: string;
+let build: ReturnType<typeof transpileSource> | undefined;
 beforeAll(async () => {
-  moduleUrl = buildSource();
+  build = transpileSource();
+  moduleUrl = build.indexUrl;
   await ready();
 });
-afterAll(() => {
-  if (buildDir) rmSync(buildDir, { recursive: true, force: true });
-});
+afterAll(() => build?.remove());
 
 const nk = normkit as unknown as Record<string, (...a: unknown[]) => Float32Array>;
 

@@ -5,7 +5,7 @@ import { getKernels, type KernelName } from '../wasm.js';
 import {
   P_X, P_Y, P_WEIGHT, P_BIAS, P_RUNNING_MEAN, P_RUNNING_VAR, P_STYLE, P_UNITS, P_C, P_HW, P_GROUPS, P_STYLE_UNITS,
   P_STYLE_HW, P_FLAGS, P_EPS, P_MOMENTUM, P_EPILOGUE, P_RESIDUAL, P_INPUT_BIAS, P_SUM_OUT, P_MEAN_OUT, P_INV_STD_OUT,
-  P_RESIDUAL_STEP, P_INPUT_BIAS_STEP, P_WEIGHT_STEP, P_BIAS_STEP, FLAG_CHANNELS_LAST, FLAG_UNBIASED,
+  P_RESIDUAL_STEP, P_INPUT_BIAS_STEP, P_WEIGHT_STEP, P_BIAS_STEP, P_CHANNEL_STRIDE, FLAG_CHANNELS_LAST, FLAG_UNBIASED,
   FLAG_RESIDUAL_PER_CHANNEL, FLAG_INPUT_BIAS_PER_CHANNEL,
 } from '../generated/abi.js';
 import {
@@ -16,7 +16,7 @@ import { readShapeOption, channelOperand } from '../broadcast.js';
 import { checkAliasing } from '../aliasing.js';
 import { execute, result } from '../execute.js';
 import { Tensor } from '../memory.js';
-import type { Binding, Plan, Scalar } from '../plan.js';
+import type { Binding, Blocks, Plan, Scalar } from '../plan.js';
 import type { AdaINOptions, BatchNormOptions, ChannelNormOptions, TensorLike } from '../types.js';
 
 const COMMON = [
@@ -195,6 +195,8 @@ interface PlanSpec {
   whole?: boolean;
   /** Fields that receive each pass's sample count (default: UNITS). */
   unitFields?: readonly number[];
+  /** Channels per block that threads may share out (groupNorm: a group; default 1). */
+  blockChannels?: number;
 }
 
 const SAME_OK = {
@@ -202,21 +204,46 @@ const SAME_OK = {
   content: [['out', 'content'], ['out', 'residual'], ['sumOut', 'content'], ['sumOut', 'residual']],
 } as const;
 
+// Where each binding's block of `cpb` channels starts, in elements, for threads that share out blocks:
+// shaped like x (and the style) by layout, per channel by cpb, statistics outputs one per block.
+function blockStride(b: Binding, call: ChannelCall, cpb: number, styleHW: number): number {
+  const inX = call.channelsLast ? cpb : cpb * call.HW;
+  switch (b.field) {
+    case P_X: case P_Y: case P_SUM_OUT: return inX;
+    case P_RESIDUAL: return (call.flags & FLAG_RESIDUAL_PER_CHANNEL) !== 0 ? cpb : inX;
+    case P_INPUT_BIAS: return (call.flags & FLAG_INPUT_BIAS_PER_CHANNEL) !== 0 ? cpb : inX;
+    case P_STYLE: return call.channelsLast ? cpb : cpb * styleHW;
+    case P_MEAN_OUT: case P_INV_STD_OUT: return 1;
+    default: return cpb; // weight, bias, running statistics: one value per channel
+  }
+}
+
 function channelPlan(op: string, kernel: KernelName, call: ChannelCall, spec: PlanSpec): Plan {
   const { N, C, HW, bindings, scalars } = call;
   const whole = spec.whole ?? false;
   if (whole) for (let i = 0; i < bindings.length; i++) bindings[i] = { ...bindings[i], unit: 0 };
   let flags = call.flags;
+  let styleHW = 0;
   for (const s of spec.scalars) {
     if (s.field === P_FLAGS) flags |= s.value;
     else scalars.push(s);
+    if (s.field === P_STYLE_HW) styleHW = s.value;
   }
   scalars.push({ field: P_C, value: C }, { field: P_HW, value: HW }, { field: P_FLAGS, value: flags });
   if (whole) scalars.push({ field: P_UNITS, value: N });
+  // Threads may share out blocks of channels inside a sample: batchNorm's at any batch size; the others',
+  // whose statistics outputs are laid out per sample, in a batch of one.
+  const cpb = spec.blockChannels ?? 1;
+  let blocks: Blocks | undefined;
+  if ((N === 1 || kernel.startsWith('batchNorm')) && C / cpb > 1) {
+    blocks = { count: C / cpb, fields: kernel === 'groupNorm' ? [[P_C, cpb], [P_GROUPS, 1]] : [[P_C, 1]] };
+    scalars.push({ field: P_CHANNEL_STRIDE, value: C });
+    for (let i = 0; i < bindings.length; i++) bindings[i] = { ...bindings[i], block: blockStride(bindings[i], call, cpb, styleHW) };
+  }
   return {
     op, kernel, units: whole ? 1 : N, unitLength: whole ? 0 : C * HW, bindings,
     sameOk: bindings[0].name === 'content' ? SAME_OK.content : SAME_OK.x, scalars,
-    unitFields: whole ? NO_FIELDS : spec.unitFields ?? UNITS_FIELD, workBytes: spec.workBytes,
+    unitFields: whole ? NO_FIELDS : spec.unitFields ?? UNITS_FIELD, workBytes: spec.workBytes, blocks,
   };
 }
 
@@ -326,6 +353,7 @@ function groupNormCall(
   const plan = channelPlan(op, 'groupNorm', call, {
     scalars: [{ field: P_GROUPS, value: G }, { field: P_EPS, value: eps, f64: true }],
     workBytes: () => k.workspaceBytes(C, 0),
+    blockChannels: C / G,
   });
   return run(plan, call);
 }
