@@ -1,7 +1,10 @@
 // Turns the per-pass results into the published tables: times, speed-ups, accuracy and the targets.
 import { elements, trafficFloats, TOLERANCE } from './cases.mjs';
 
-const IMPL_ORDER = ['normkit-copy', 'normkit-alloc', 'normkit-zc', 'js', 'ort-web', 'ort-node', 'tfjs', 'roofline'];
+const IMPL_ORDER = [
+  'normkit-copy', 'normkit-alloc', 'normkit-zc', 'normkit-copy-mt', 'normkit-zc-mt', 'js', 'ort-web', 'ort-web-mt', 'ort-node',
+  'ort-node-mt', 'tfjs', 'roofline',
+];
 /** The peers normkit is compared against, in table order. */
 const PEERS = ['js', 'ort-web', 'ort-node', 'tfjs'];
 const WASM_JS_PEERS = ['js', 'ort-web', 'tfjs'];
@@ -13,9 +16,13 @@ const SHORT = {
   'normkit-copy': 'normkit copy',
   'normkit-alloc': 'normkit alloc',
   'normkit-zc': 'normkit zero-copy',
+  'normkit-copy-mt': 'normkit copy, threads',
+  'normkit-zc-mt': 'normkit zero-copy, threads',
   js: 'plain JS',
   'ort-web': 'ort-web',
+  'ort-web-mt': 'ort-web, threads',
   'ort-node': 'ort-node',
+  'ort-node-mt': 'ort-node, threads',
   tfjs: 'tfjs-wasm',
   roofline: 'roofline',
 };
@@ -216,9 +223,64 @@ const ISSUE10_TARGETS = [
   },
 ];
 
+/** Issue 11's classes of cases by the bytes they move (inputs read once, outputs written once). */
+const trafficBytes = (c) => trafficFloats(c) * 4;
+const LARGE = (c) => trafficBytes(c) >= 4 * MIB;
+const MEDIUM = (c) => trafficBytes(c) >= MIB && trafficBytes(c) < 4 * MIB;
+const SMALL = (c) => trafficBytes(c) < MIB;
+/** Issue 11: within this of the roofline, a large case needs no speed-up from threads. */
+const NEAR_ROOFLINE = 1.15;
+
+/** Issue 11's targets, zero-copy with a thread per core against one thread, the roofline and ort-node on every core. */
+const ISSUE11_TARGETS = [
+  {
+    name: 'issue 11: threads vs 1 thread, traffic ≥ 4 MiB',
+    bar: `speed-up ≥ 1.5× unless within ${NEAR_ROOFLINE}× of the roofline`,
+    applies: LARGE,
+    value: (r) => speedup(r['normkit-zc'], r['normkit-zc-mt']),
+    pass: (v, r) => v >= 1.5 || r['normkit-zc-mt'].xRoofline <= NEAR_ROOFLINE,
+    mine: 'normkit-zc-mt',
+  },
+  {
+    name: 'issue 11: threads ×roofline, traffic ≥ 4 MiB',
+    bar: '≤ 1.3×',
+    applies: LARGE,
+    value: (r) => r['normkit-zc-mt']?.xRoofline,
+    pass: (v) => v <= 1.3,
+    mine: 'normkit-zc-mt',
+    peer: 'roofline',
+  },
+  {
+    name: 'issue 11: threads ×roofline, traffic 1 to 4 MiB',
+    bar: '≤ 2×',
+    applies: MEDIUM,
+    value: (r) => r['normkit-zc-mt']?.xRoofline,
+    pass: (v) => v <= 2,
+    mine: 'normkit-zc-mt',
+    peer: 'roofline',
+  },
+  {
+    name: 'issue 11: threads cost over 1 thread, traffic < 1 MiB',
+    bar: '≤ 1.05×',
+    applies: SMALL,
+    value: (r) => speedup(r['normkit-zc-mt'], r['normkit-zc']),
+    pass: (v) => v <= 1.05,
+    mine: 'normkit-zc-mt',
+  },
+  {
+    name: 'issue 11: threads vs ort-node on every core',
+    bar: 'speed-up ≥ 1.0×',
+    value: (r) => speedup(r['ort-node-mt'], r['normkit-zc-mt']),
+    pass: (v) => v >= 1,
+    mine: 'normkit-zc-mt',
+    peer: 'ort-node-mt',
+  },
+];
+
 const TARGETS = [
   ...OLDER_TARGETS.map((t) => ({ ...t, applies: (c) => !c.base && (t.applies?.(c) ?? true) })),
   ...ISSUE10_TARGETS,
+  ...ISSUE11_TARGETS,
 ];
 
 /** Per target and case: `{ value, pass }`, `{ pass: false }` when normkit failed, or undefined (not counted). */
@@ -231,7 +293,7 @@ export function evaluateTargets(cases, table) {
       if (r[t.mine] && !ok(r[t.mine])) verdicts[c.id] = { pass: false, failed: r[t.mine].status };
       else {
         const value = t.value(r, c, table);
-        if (value !== undefined) verdicts[c.id] = { value, pass: t.pass(value) };
+        if (value !== undefined) verdicts[c.id] = { value, pass: t.pass(value, r) };
       }
     }
     const values = Object.values(verdicts).filter((v) => v.value !== undefined);
@@ -335,6 +397,44 @@ What onnxruntime ran:
 ${notes.length ? notes.join('\n') : '- (onnxruntime not run)'}`;
 }
 
+/**
+ * Issue 11: one thread against a thread per core, zero-copy and copy mode, beside the roofline and
+ * onnxruntime on every core; cases in the traffic classes the issue's targets use.
+ */
+function issue11Section(cases, table, impls) {
+  if (!cases.some((c) => table[c.id]['normkit-zc-mt'])) return undefined;
+  const time = (e) => statusCell(e)?.replace(/\*\*/g, '') ?? `${fmtUs(e.medianUs)} µs`;
+  const rows = cases.map((c) => {
+    const r = table[c.id];
+    return [
+      c.id,
+      `${(trafficBytes(c) / MIB).toFixed(1)} MiB`,
+      time(r['normkit-zc']),
+      time(r['normkit-zc-mt']),
+      fmtX(speedup(r['normkit-zc'], r['normkit-zc-mt'])),
+      fmtX(r['normkit-zc-mt']?.xRoofline),
+      time(r['normkit-copy']),
+      time(r['normkit-copy-mt']),
+      fmtX(speedup(r['normkit-copy'], r['normkit-copy-mt'])),
+      fmtX(r['normkit-copy-mt']?.xRoofline),
+      time(r.roofline),
+      time(r['ort-node-mt']),
+      fmtX(speedup(r['ort-node-mt'], r['normkit-zc-mt'])),
+      fmtX(speedup(r['ort-node-mt'], r['normkit-copy-mt'])),
+      time(r['ort-web-mt']),
+    ];
+  });
+  const head = [
+    'case', 'traffic', 'zero-copy 1 thread', 'zero-copy threads', 'speed-up', 'threads ×roofline', 'copy 1 thread',
+    'copy threads', 'speed-up', 'threads ×roofline', 'roofline', 'ort-node, threads', 'zero-copy threads vs it',
+    'copy threads vs it', 'ort-web, threads',
+  ];
+  const threads = impls['normkit-zc-mt']?.info?.threads ?? '?';
+  return `normkit with ${threads} threads (a thread per core) against one, in the same process, beside the roofline (one thread's \`Float32Array.prototype.set\` of the same bytes) and onnxruntime on every core (onnxruntime-node's intraOpNumThreads and onnxruntime-web's numThreads = ${threads}). Traffic = inputs read once + outputs written once; the targets (above) take ≥ 4 MiB, 1 to 4 MiB and the rest apart.
+
+${mdTable(head, rows)}`;
+}
+
 function stabilitySection(cases, table, results = []) {
   const lines = [];
   for (const c of cases) {
@@ -428,6 +528,7 @@ export function renderMarkdown(report) {
     .map(([p, v]) => `${p} ${v}`)
     .join(', ');
   const issue10 = issue10Section(cases, table);
+  const issue11 = issue11Section(cases, table, impls);
   const implLines = present.map((id) => {
     const m = impls[id];
     const info = m && Object.keys(m.info).length ? `<br>init ${m.initMs.toFixed(0)} ms: \`${JSON.stringify(m.info)}\`` : '';
@@ -460,7 +561,7 @@ ${speedupTable(cases, table)}
 
 ${targetsSection(cases, targets)}
 
-${issue10 ? `## Issue 10: fused options, their cost and onnxruntime's contrib ops\n\n${issue10}\n\n` : ''}## Accuracy: max error against the float64 reference
+${issue10 ? `## Issue 10: fused options, their cost and onnxruntime's contrib ops\n\n${issue10}\n\n` : ''}${issue11 ? `## Issue 11: threads\n\n${issue11}\n\n` : ''}## Accuracy: max error against the float64 reference
 
 ${accuracyTable(cases, table, present)}
 

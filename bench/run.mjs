@@ -16,8 +16,8 @@ import { evaluateTargets, failures, renderMarkdown, renderSummary, summarize, wa
  * matter most come from one process; the runtimes with their own wasm instances or native threads get
  * a process each.
  */
-const PROCESSES = [['normkit', 'js', 'roofline'], ['ort-node'], ['ort-web'], ['tfjs']];
-const IMPLS_PER_PROCESS = [5, 1, 1, 1];
+const PROCESSES = [['normkit', 'js', 'roofline'], ['ort-node'], ['ort-web'], ['ort-web-mt'], ['tfjs']];
+const IMPLS_PER_PROCESS = [7, 2, 1, 1, 1];
 
 const BUDGETS = {
   full: { passes: 3, time: 200, warmupTime: 50 },

@@ -9,7 +9,8 @@ const FAMILIES = {
   js: () => import('./peers/js.mjs').then((m) => m.create()),
   roofline: () => import('./peers/roofline.mjs').then((m) => m.create()),
   'ort-node': () => import('./peers/ort.mjs').then((m) => m.createNode()),
-  'ort-web': () => import('./peers/ort.mjs').then((m) => m.createWeb()),
+  'ort-web': () => import('./peers/ort.mjs').then((m) => m.createWebSingle()),
+  'ort-web-mt': () => import('./peers/ort.mjs').then((m) => m.createWebThreaded()),
   tfjs: () => import('./peers/tfjs.mjs').then((m) => m.create()),
 };
 

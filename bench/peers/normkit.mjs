@@ -1,9 +1,20 @@
 // normkit in its three calling styles: copy mode with a preallocated `out`, copy mode returning a fresh
-// array per call, and zero-copy with every argument a Tensor living in wasm memory. With
+// array per call, and zero-copy with every argument a Tensor living in wasm memory; then copy mode and
+// zero-copy again with a thread per core (issue 11: `ready({ threads })`, set before each case). With
 // NORMKIT_BASELINE=<dist folder of another build> (say a git worktree of the previous commit, built), that
 // build runs beside it as the peers baseline-copy and baseline-zc, for side-by-side before/after ratios.
+import { availableParallelism } from 'node:os';
 import * as current from '../../dist/index.js';
 import { SETTINGS } from '../cases.mjs';
+
+/** The thread count of the threaded peers: every core. */
+export const THREADS = availableParallelism();
+
+/** A peer's prepare that first sets the thread count (the pool is resized only when it changes). */
+const withThreads = (threads, prepare) => async (c, inp) => {
+  await current.ready({ threads });
+  return prepare(c, inp);
+};
 
 /** The op's call for the given arguments (Float32Arrays or Tensors); `out` omitted when undefined. */
 function caller(nk, c, a) {
@@ -110,20 +121,32 @@ export async function create() {
     {
       id: 'normkit-copy',
       label: 'normkit copy mode: Float32Array in, preallocated `out`',
-      info: {},
-      prepare: copyMode(current, true),
+      info: { threads: 1 },
+      prepare: withThreads(1, copyMode(current, true)),
     },
     {
       id: 'normkit-alloc',
       label: 'normkit copy mode without `out`: a new Float32Array per call',
-      info: {},
-      prepare: copyMode(current, false),
+      info: { threads: 1 },
+      prepare: withThreads(1, copyMode(current, false)),
     },
     {
       id: 'normkit-zc',
       label: 'normkit zero-copy: every argument a Tensor in wasm memory, `out` a Tensor',
-      info: {},
-      prepare: zeroCopy(current),
+      info: { threads: 1 },
+      prepare: withThreads(1, zeroCopy(current)),
+    },
+    {
+      id: 'normkit-copy-mt',
+      label: `normkit copy mode with \`out\`, ready({ threads: ${THREADS} }) (a thread per core)`,
+      info: { threads: THREADS },
+      prepare: withThreads(THREADS, copyMode(current, true)),
+    },
+    {
+      id: 'normkit-zc-mt',
+      label: `normkit zero-copy, ready({ threads: ${THREADS} }) (a thread per core)`,
+      info: { threads: THREADS },
+      prepare: withThreads(THREADS, zeroCopy(current)),
     },
   ];
   const dir = process.env.NORMKIT_BASELINE;

@@ -1,6 +1,7 @@
 // onnxruntime, wasm backend in Node (onnxruntime-web) and native CPU (onnxruntime-node), one thread each,
 // running a model built in code for each case. Per call: `new ort.Tensor` for every run-time input, then
 // `session.run`. Weights are initializers, as in an exported model.
+import { availableParallelism } from 'node:os';
 import { encodeModel } from './onnx-model.mjs';
 import { packageVersion } from '../env.mjs';
 import { SETTINGS, channelCount } from '../cases.mjs';
@@ -311,34 +312,40 @@ function runtime(ort, sessionOptions, provider) {
   };
 }
 
-/** onnxruntime-node: native CPU execution provider, one intra-op thread. */
+/** onnxruntime-node: native CPU execution provider, with one intra-op thread and with one per core. */
 export async function createNode() {
   const ort = (await import('onnxruntime-node')).default;
-  const options = { intraOpNumThreads: 1, interOpNumThreads: 1, executionProviders: ['cpu'] };
-  return [
-    {
-      id: 'ort-node',
-      label: `onnxruntime-node ${packageVersion('onnxruntime-node')}, native CPU EP, intraOpNumThreads 1; per call new ort.Tensor + session.run`,
+  return [1, availableParallelism()].map((threads) => {
+    const options = { intraOpNumThreads: threads, interOpNumThreads: 1, executionProviders: ['cpu'] };
+    return {
+      id: threads === 1 ? 'ort-node' : 'ort-node-mt',
+      label: `onnxruntime-node ${packageVersion('onnxruntime-node')}, native CPU EP, intraOpNumThreads ${threads}; per call new ort.Tensor + session.run`,
       info: { version: packageVersion('onnxruntime-node'), common: packageVersion('onnxruntime-common'), ...options },
       layout: () => 'NCHW',
       prepare: runtime(ort, options, 'CPU execution provider'),
-    },
-  ];
+    };
+  });
 }
 
-/** onnxruntime-web's wasm backend in Node (1.30 ships only the SIMD build), one thread. */
-export async function createWeb() {
+/**
+ * onnxruntime-web's wasm backend in Node (1.30 ships only the SIMD build), with `threads` threads (its
+ * numThreads is global to the process: one family per count).
+ */
+async function createWeb(threads) {
   const ort = await import('onnxruntime-web');
-  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.numThreads = threads;
   ort.env.wasm.proxy = false;
   const options = { executionProviders: ['wasm'] };
   return [
     {
-      id: 'ort-web',
-      label: `onnxruntime-web ${packageVersion('onnxruntime-web')} in Node, wasm EP (SIMD), numThreads 1; per call new ort.Tensor + session.run`,
-      info: { version: packageVersion('onnxruntime-web'), common: packageVersion('onnxruntime-common'), numThreads: 1, ...options },
+      id: threads === 1 ? 'ort-web' : 'ort-web-mt',
+      label: `onnxruntime-web ${packageVersion('onnxruntime-web')} in Node, wasm EP (SIMD), numThreads ${threads}; per call new ort.Tensor + session.run`,
+      info: { version: packageVersion('onnxruntime-web'), common: packageVersion('onnxruntime-common'), numThreads: threads, ...options },
       layout: () => 'NCHW',
       prepare: runtime(ort, options, 'wasm execution provider'),
     },
   ];
 }
+
+export const createWebSingle = () => createWeb(1);
+export const createWebThreaded = () => createWeb(availableParallelism());
