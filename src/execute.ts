@@ -57,6 +57,45 @@ function withSnapshots(plan: Plan): readonly Binding[] {
   return bindings;
 }
 
+/** A pass of `count` units from u0, shared out among `threads` threads by units or by the blocks of each. */
+interface Pass {
+  count: number;
+  u0: number;
+  threads: number;
+  byBlocks: boolean;
+}
+
+// Fills thread t's parameter block for its share of the pass, units or blocks [from, to): pointers of the
+// staged or resident arguments, moved to the share; scalars; counts.
+function fill(plan: Plan, bindings: readonly Binding[], pass: Pass, t: number, from: number, to: number): void {
+  const params = paramBlock(t);
+  const { count, u0, byBlocks } = pass;
+  // Every field starts at 0 (absent) so that nothing of an earlier call is read.
+  clearBytes(params, PARAM_BLOCK_BYTES);
+  for (let i = 0; i < bindings.length; i++) {
+    const b = bindings[i];
+    const v = b.value;
+    let ptr = slots[i] >= 0 ? slotPtr(slots[i]) : v instanceof Tensor ? pointerOf(v) + 4 * b.unit * u0 : 0;
+    if (from > 0 && ptr !== 0) ptr += 4 * from * (byBlocks ? plan.blocks!.stride(b) : b.unit);
+    writeI32(params + b.field, ptr);
+  }
+  if (workSlots[t] >= 0) writeI32(params + P_WORK, slotPtr(workSlots[t]));
+  for (const s of plan.scalars) {
+    if (s.f64) writeF64(params + s.field, s.value);
+    else writeI32(params + s.field, s.value);
+  }
+  for (const f of plan.unitFields) writeI32(params + f, byBlocks ? count : to - from);
+  if (byBlocks) for (const [f, per] of plan.blocks!.fields) writeI32(params + f, (to - from) * per);
+}
+
+// Runs one pass: fills each thread's parameter block and runs the kernel on all of them.
+function runPass(plan: Plan, bindings: readonly Binding[], pass: Pass, elements: number): void {
+  const { threads } = pass;
+  const parts = pass.byBlocks ? plan.blocks!.count : pass.count;
+  for (let t = 0; t < threads; t++) fill(plan, bindings, pass, t, Math.floor((t * parts) / threads), Math.floor(((t + 1) * parts) / threads));
+  runKernel(plan.op, plan.kernel, threads, elements);
+}
+
 /** Runs `plan`: validates its aliasing, then stages, calls the kernel and copies out, pass by pass. */
 export function execute(plan: Plan): void {
   getKernels();
@@ -83,47 +122,18 @@ export function execute(plan: Plan): void {
   const y = bindings.length > 1 ? bindings[1].value : x;
   const shareSlot = bindings.length > 1 && bindings[1].role === 'out' && bindings[0].unit === bindings[1].unit &&
     !(x instanceof Tensor) && !(y instanceof Tensor);
-  let threads = 1;
-  let byBlocks = false;
-  // Fills thread t's parameter block for its share of a pass of `count` units from u0: units or blocks
-  // [from, to). Pointers of the staged or resident arguments, moved to the share; scalars; counts.
-  const fill = (t: number, count: number, u0: number, from: number, to: number): void => {
-    const params = paramBlock(t);
-    // Every field starts at 0 (absent) so that nothing of an earlier call is read.
-    clearBytes(params, PARAM_BLOCK_BYTES);
-    for (let i = 0; i < bindings.length; i++) {
-      const b = bindings[i];
-      const v = b.value;
-      const ptr = slots[i] >= 0 ? slotPtr(slots[i]) : v instanceof Tensor ? pointerOf(v) + 4 * b.unit * u0 : 0;
-      const shift = byBlocks ? (b.block ?? 0) : b.unit;
-      writeI32(params + b.field, ptr === 0 ? 0 : ptr + 4 * shift * from);
-    }
-    if (workSlots[t] >= 0) writeI32(params + P_WORK, slotPtr(workSlots[t]));
-    for (const s of plan.scalars) {
-      if (s.f64) writeF64(params + s.field, s.value);
-      else writeI32(params + s.field, s.value);
-    }
-    for (const f of plan.unitFields) writeI32(params + f, byBlocks ? count : to - from);
-    if (byBlocks) for (const [f, per] of plan.blocks!.fields) writeI32(params + f, (to - from) * per);
-  };
-  // Runs one pass, its units (or the blocks of each) shared out among the threads.
-  const runPass = (count: number, u0: number): void => {
-    const parts = byBlocks ? plan.blocks!.count : count;
-    for (let t = 0; t < threads; t++) fill(t, count, u0, Math.floor((t * parts) / threads), Math.floor(((t + 1) * parts) / threads));
-    runKernel(plan.op, plan.kernel, threads, count * perUnit);
-  };
   for (let u0 = 0; u0 < units; u0 += step) {
     const count = Math.min(step, units - u0);
     // Threads share the pass by units when that occupies as many of them as sharing the blocks would.
-    threads = threadsFor(count * perUnit, count);
+    let threads = threadsFor(count * perUnit, count);
     const blockThreads = plan.blocks === undefined ? 1 : threadsFor(count * perUnit, plan.blocks.count);
-    byBlocks = blockThreads > threads;
+    const byBlocks = blockThreads > threads;
     if (byBlocks) threads = blockThreads;
     if (!copies) {
       // Every argument a Tensor: nothing to stage or copy back.
       for (let i = 0; i < bindings.length; i++) slots[i] = -1;
       for (let t = 0; t < threads; t++) workSlots[t] = -1;
-      runPass(count, u0);
+      runPass(plan, bindings, { count, u0, threads, byBlocks }, count * perUnit);
       continue;
     }
     beginStaging();
@@ -145,7 +155,7 @@ export function execute(plan: Plan): void {
       const work = plan.workBytes === undefined ? -1 : Math.ceil((plan.workBytes(count) >>> 0) / 4);
       for (let t = 0; t < threads; t++) workSlots[t] = work < 0 ? -1 : stage(null, null, work);
       commitStaging(plan.op);
-      runPass(count, u0);
+      runPass(plan, bindings, { count, u0, threads, byBlocks }, count * perUnit);
       done = true;
     } finally {
       finishStaging(done);

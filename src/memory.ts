@@ -5,7 +5,7 @@
 // no out-of-bounds write can corrupt it.
 
 import { NormkitError } from './errors.js';
-import { whenReady, getKernels, type Kernels } from './wasm.js';
+import { whenReady, whenShared, getKernels, type Kernels } from './wasm.js';
 
 const PAGE = 65536;
 export const MAX_BYTES = 65536 * PAGE; // wasm32: 4 GiB
@@ -40,6 +40,12 @@ whenReady((k: Kernels) => {
     freeStart.push(base);
     freeSize.push(heapEnd - base);
   }
+});
+
+// The same bytes at the same addresses in a shared memory (wasm.ts): new views, the free list unchanged.
+whenShared((k: Kernels) => {
+  memory = k.memory;
+  refreshHeap();
 });
 
 function refreshHeap(): void {

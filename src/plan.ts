@@ -19,18 +19,18 @@ export interface Binding {
    * mean: 1); 0 when the kernel reads or writes all of it in every pass (weight, running statistics).
    */
   readonly unit: number;
-  /** Elements between the starts of consecutive blocks of a unit (see Plan.blocks); 0 or absent: none. */
-  readonly block?: number;
 }
 
 /**
  * Independent blocks inside every unit (groups or channels), so that threads can share a call that has
- * fewer units than threads: a thread takes `count` blocks of every unit of the pass, its bindings moved by
- * their `block` stride, and each field of `fields` receives its block count times the factor.
+ * fewer units than threads: a thread takes some of the `count` blocks of every unit of the pass, each
+ * binding moved by its `stride` (elements from one block to the next, 0: not moved), and each field of
+ * `fields` receives the thread's block count times the factor.
  */
 export interface Blocks {
   readonly count: number;
   readonly fields: readonly (readonly [field: number, perBlock: number])[];
+  stride(b: Binding): number;
 }
 
 export interface Scalar {

@@ -9,7 +9,7 @@
 import { NormkitError, describe } from './errors.js';
 import { align, reserve } from './memory.js';
 import { PARAM_BLOCK_BYTES } from './generated/abi.js';
-import { KERNEL_NAMES, getKernels, loadKernels, whenReady, type KernelName } from './wasm.js';
+import { KERNEL_NAMES, getKernels, loadKernels, loadShared, whenReady, whenShared, type KernelName } from './wasm.js';
 import { workerSource, type ControlLayout, type WorkerInit } from './worker-body.js';
 
 /**
@@ -92,6 +92,8 @@ whenReady((k) => {
   const base = reserve(MAX_THREADS * (step + 4 * LINE_WORDS), 'the parameter blocks');
   for (let t = 0; t < MAX_THREADS; t++) blocks[t] = base + t * step;
   control = base + MAX_THREADS * step;
+});
+whenShared((k) => {
   ctl = new Int32Array(k.memory.buffer, control, MAX_THREADS * LINE_WORDS);
 });
 
@@ -201,8 +203,8 @@ function startWorker(Worker: WorkerClass, init: WorkerInit, onLost: () => void):
 }
 
 async function resize(threads: number): Promise<number> {
-  const { module, memory, shared } = await loadKernels();
   const Worker = workerClass();
+  const { module, memory, shared } = threads > 1 && Worker !== undefined ? await loadShared() : await loadKernels();
   const usable = shared && Worker !== undefined ? threads : 1;
   if (pool !== undefined && !pool.lost && pool.workers.length + 1 === usable) return usable;
   if (pool !== undefined) endPool(pool);

@@ -1,6 +1,8 @@
 // Loading the embedded module. One instance per JS realm (and so per worker thread), over a memory that
-// this side creates: shared where the environment allows it, so that the thread pool (pool.ts) can run
-// the same module on it from other threads.
+// this side creates. The memory starts unshared: copies between JS arrays and a SharedArrayBuffer cost up
+// to twice as much in V8, which copy mode would pay on every call. The first ready() that asks for
+// threads moves it, once, to a shared memory (same size, same addresses, so no Tensor moves) that the
+// pool's workers (pool.ts) run the same module on.
 
 import { wasmBase64 } from './generated/wasm.js';
 import { PARAM_BLOCK_BYTES } from './generated/abi.js';
@@ -41,9 +43,10 @@ export interface Loaded {
 const MAX_PAGES = 65536;
 
 let kernels: Kernels | undefined;
-let loaded: Loaded | undefined;
 let loading: Promise<Loaded> | undefined;
+let sharing: Promise<Loaded> | undefined;
 const onReady: Array<(k: Kernels) => void> = [];
+const onShared: Array<(k: Kernels) => void> = [];
 
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   const binary = atob(text);
@@ -54,16 +57,15 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
 
 // A shared memory needs SharedArrayBuffer, which browsers give only to cross-origin isolated pages; the
 // constructor is the one test that every engine answers truthfully.
-function createMemory(): { memory: WebAssembly.Memory; shared: boolean } {
-  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false;
-  if (isolated && typeof SharedArrayBuffer === 'function') {
-    try {
-      return { memory: new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true }), shared: true };
-    } catch {
-      // Fall through to a memory of this thread's own.
-    }
+function sharedMemory(pages: number): WebAssembly.Memory | undefined {
+  if ((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false || typeof SharedArrayBuffer !== 'function') {
+    return undefined;
   }
-  return { memory: new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES }), shared: false };
+  try {
+    return new WebAssembly.Memory({ initial: pages, maximum: MAX_PAGES, shared: true });
+  } catch {
+    return undefined;
+  }
 }
 
 function readLeb(bytes: Uint8Array, at: number): [value: number, next: number] {
@@ -79,11 +81,12 @@ function readLeb(bytes: Uint8Array, at: number): [value: number, next: number] {
 }
 
 /**
- * The module is built for a shared memory (asconfig.json); where none can be made, its memory import is
- * declared unshared in place (limits flag 0x03, shared with a maximum, becomes 0x01). The kernels use no
- * atomics, so nothing else in the module depends on sharing.
+ * The module is built for a shared memory (the build:wasm script); for an unshared one its memory import
+ * is declared unshared in a copy of the bytes (limits flag 0x03, shared with a maximum, becomes 0x01). The
+ * kernels use no atomics, so nothing else in the module depends on sharing.
  */
-function declareUnshared(bytes: Uint8Array): void {
+function declaredUnshared(shared: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
+  const bytes = shared.slice();
   let at = 8; // magic and version
   while (at < bytes.length) {
     const id = bytes[at];
@@ -98,7 +101,7 @@ function declareUnshared(bytes: Uint8Array): void {
         const kind = bytes[p++];
         if (kind === 2 && bytes[p] === 0x03) {
           bytes[p] = 0x01;
-          return;
+          return bytes;
         }
         // Only the memory import is expected; any other kind means a build this code does not know.
         throw new Error(`normkit: unexpected wasm import of kind ${kind} (run npm run build)`);
@@ -109,11 +112,7 @@ function declareUnshared(bytes: Uint8Array): void {
   throw new Error('normkit: the wasm imports no shared memory (run npm run build)');
 }
 
-async function load(): Promise<Loaded> {
-  const bytes = decodeBase64(wasmBase64);
-  const { memory, shared } = createMemory();
-  if (!shared) declareUnshared(bytes);
-  const module = await WebAssembly.compile(bytes);
+async function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<Kernels> {
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const k = instance.exports as unknown as Kernels;
   if (k.paramBlockBytes() !== PARAM_BLOCK_BYTES) {
@@ -122,11 +121,36 @@ async function load(): Promise<Loaded> {
         `${PARAM_BLOCK_BYTES}: the build is inconsistent (run npm run build)`,
     );
   }
-  // The memory is imported, so the module's memory export is the same object.
+  return k;
+}
+
+async function load(): Promise<Loaded> {
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES });
+  const module = await WebAssembly.compile(declaredUnshared(decodeBase64(wasmBase64)));
+  const k = await instantiate(module, memory);
   for (const f of onReady) f(k);
   kernels = k;
-  loaded = { module, memory, shared };
-  return loaded;
+  return { module, memory, shared: false };
+}
+
+// Moves the kernels to a shared copy of the memory. The new instance is made first (it writes nothing: the
+// module has no data segments); the copy and the switch then happen in one synchronous step, so no op runs
+// in between, and growing the old memory by 0 pages detaches every view of it, as a growth would.
+async function share(): Promise<Loaded> {
+  const from = await loadKernels();
+  if (from.shared) return from;
+  const module = await WebAssembly.compile(decodeBase64(wasmBase64));
+  const old = from.memory;
+  const memory = sharedMemory(old.buffer.byteLength / 65536);
+  if (memory === undefined) return from;
+  const k = await instantiate(module, memory);
+  const extra = (old.buffer.byteLength - memory.buffer.byteLength) / 65536;
+  if (extra > 0) memory.grow(extra);
+  new Uint8Array(memory.buffer).set(new Uint8Array(old.buffer));
+  old.grow(0);
+  kernels = k;
+  for (const f of onShared) f(k);
+  return { module, memory, shared: true };
 }
 
 /**
@@ -141,9 +165,26 @@ export function loadKernels(): Promise<Loaded> {
   return loading;
 }
 
+/**
+ * The module over a shared memory, for threads: moves the memory there the first time; stays unshared
+ * where the environment has no shared memory (a page that is not cross-origin isolated).
+ */
+export function loadShared(): Promise<Loaded> {
+  sharing ??= share().catch((e: unknown) => {
+    sharing = undefined;
+    throw e;
+  });
+  return sharing;
+}
+
 /** Registers module state that must be set up from the instance before the first op runs. */
 export function whenReady(f: (k: Kernels) => void): void {
   onReady.push(f);
+}
+
+/** Registers module state to refresh when the kernels move to a shared memory (same addresses). */
+export function whenShared(f: (k: Kernels) => void): void {
+  onShared.push(f);
 }
 
 /** The instantiated kernels; throws NOT_READY before `await ready()`. */
@@ -152,9 +193,4 @@ export function getKernels(): Kernels {
     throw new NormkitError('NOT_READY', 'normkit is not initialized: call and await ready() before the first op');
   }
   return kernels;
-}
-
-/** The module and its memory, once loaded (for the pool). */
-export function loadedModule(): Loaded | undefined {
-  return loaded;
 }

@@ -235,10 +235,13 @@ function channelPlan(op: string, kernel: KernelName, call: ChannelCall, spec: Pl
   // whose statistics outputs are laid out per sample, in a batch of one.
   const cpb = spec.blockChannels ?? 1;
   let blocks: Blocks | undefined;
-  if ((N === 1 || kernel.startsWith('batchNorm')) && C / cpb > 1) {
-    blocks = { count: C / cpb, fields: kernel === 'groupNorm' ? [[P_C, cpb], [P_GROUPS, 1]] : [[P_C, 1]] };
+  if ((N === 1 || kernel !== 'groupNorm' && kernel !== 'adaIN') && C / cpb > 1) {
+    blocks = {
+      count: C / cpb,
+      fields: kernel === 'groupNorm' ? [[P_C, cpb], [P_GROUPS, 1]] : CHANNEL_BLOCK_FIELDS,
+      stride: (b) => blockStride(b, call, cpb, styleHW),
+    };
     scalars.push({ field: P_CHANNEL_STRIDE, value: C });
-    for (let i = 0; i < bindings.length; i++) bindings[i] = { ...bindings[i], block: blockStride(bindings[i], call, cpb, styleHW) };
   }
   return {
     op, kernel, units: whole ? 1 : N, unitLength: whole ? 0 : C * HW, bindings,
@@ -248,6 +251,7 @@ function channelPlan(op: string, kernel: KernelName, call: ChannelCall, spec: Pl
 }
 
 const NO_FIELDS: readonly number[] = [];
+const CHANNEL_BLOCK_FIELDS: Blocks['fields'] = [[P_C, 1]];
 const UNITS_FIELD: readonly number[] = [P_UNITS];
 
 // Runs the plan, or only checks its aliasing when x is empty.
