@@ -63,9 +63,8 @@ function withSnapshots(plan: Plan): readonly Binding[] {
 // pass's unit count) and calls the kernel; a trap becomes a NormkitError. A binding staged in the pass has
 // its slot in `slots` (-1 otherwise: a Tensor, sliced from unit u0, or an empty array).
 function runPass(plan: Plan, bindings: readonly Binding[], count: number, u0: number, work: number): void {
+  // The block is all 0 (every kernel clears it when it returns): only this call's fields are set.
   const params = paramBlock;
-  // Every field starts at 0 (absent) so that nothing of an earlier call is read.
-  clearBytes(params, PARAM_BLOCK_BYTES);
   for (let i = 0; i < bindings.length; i++) {
     const b = bindings[i];
     const v = b.value;
@@ -83,6 +82,8 @@ function runPass(plan: Plan, bindings: readonly Binding[], count: number, u0: nu
   try {
     getKernels()[plan.kernel](params);
   } catch (e) {
+    // A kernel that trapped did not clear its block.
+    clearBytes(params, PARAM_BLOCK_BYTES);
     throw new NormkitError(
       'KERNEL_FAULT',
       `${plan.op}: the kernel trapped (${e instanceof Error ? e.message : String(e)}); no output was copied out (please report)`,
