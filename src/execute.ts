@@ -3,11 +3,10 @@
 // pass (pool.ts), and cleanup when anything throws.
 
 import { NormkitError } from './errors.js';
-import { P_WORK, PARAM_BLOCK_BYTES } from './generated/abi.js';
-import { Tensor, clearBytes, pointerOf, writeF64, writeI32 } from './memory.js';
-import { beginStaging, commitStaging, finishStaging, slotPtr, stage } from './staging.js';
+import { P_WORK } from './generated/abi.js';
+import { Tensor, align, pointerOf, writeF64, writeI32 } from './memory.js';
+import { beginStaging, commitStaging, finishStaging, slotPtr, stage, workspace } from './staging.js';
 import { checkAliasing, needsSnapshot } from './aliasing.js';
-import { getKernels } from './wasm.js';
 import { paramBlock, runKernel, threadsFor } from './pool.js';
 import type { Binding, Plan } from './plan.js';
 import type { TensorLike } from './types.js';
@@ -37,10 +36,8 @@ function internal(plan: Plan, what: string): NormkitError {
   return new NormkitError('KERNEL_FAULT', `${plan.op}: internal error, ${what}; nothing was written (please report)`);
 }
 
-// Staging slot of each binding in the pass being staged (-1: not staged), and of each thread's workspace;
-// reused across calls.
+// Staging slot of each binding in the pass being staged (-1: not staged); reused across calls.
 const slots: number[] = [];
-const workSlots: number[] = [];
 
 /**
  * The plan's bindings, with every input that an earlier pass's output would overwrite replaced by a copy
@@ -57,54 +54,95 @@ function withSnapshots(plan: Plan): readonly Binding[] {
   return bindings;
 }
 
-/** A pass of `count` units from u0, shared out among `threads` threads by units or by the blocks of each. */
+/**
+ * A pass of `count` units from u0, shared out among `threads` threads by units or by the blocks of each,
+ * and each thread's workspace: `work` + t * `workStride` (work 0: none).
+ */
 interface Pass {
   count: number;
   u0: number;
   threads: number;
   byBlocks: boolean;
+  work: number;
+  workStride: number;
+}
+
+// How the threads share a pass of `count` units: by units when that occupies as many of them as sharing
+// out the blocks of each would. Returns the pass without its workspace.
+function share(plan: Plan, count: number, u0: number): Pass {
+  const elements = (count * plan.bindings[0].value.length) / plan.units;
+  const threads = threadsFor(elements, count);
+  const blockThreads = plan.blocks === undefined ? 1 : threadsFor(elements, plan.blocks.count);
+  const byBlocks = blockThreads > threads;
+  return { count, u0, threads: byBlocks ? blockThreads : threads, byBlocks, work: 0, workStride: 0 };
+}
+
+// Bytes of one thread's workspace in a pass, aligned so that the threads' workspaces share no cache line.
+function workStride(plan: Plan, count: number): number {
+  const bytes = plan.workBytes + count * plan.workBytesPerUnit;
+  return bytes > 0 ? align(bytes) : 0;
 }
 
 // Fills thread t's parameter block for its share of the pass, units or blocks [from, to): pointers of the
-// staged or resident arguments, moved to the share; scalars; counts.
+// staged or resident arguments moved to the share, scalars, counts. The block is all 0 (every kernel
+// clears it when it returns): only this call's fields are set. A binding staged in the pass has its slot
+// in `slots` (-1 otherwise: a Tensor, sliced from unit u0, or an empty array).
 function fill(plan: Plan, bindings: readonly Binding[], pass: Pass, t: number, from: number, to: number): void {
   const params = paramBlock(t);
   const { count, u0, byBlocks } = pass;
-  // Every field starts at 0 (absent) so that nothing of an earlier call is read.
-  clearBytes(params, PARAM_BLOCK_BYTES);
   for (let i = 0; i < bindings.length; i++) {
     const b = bindings[i];
     const v = b.value;
-    let ptr = slots[i] >= 0 ? slotPtr(slots[i]) : v instanceof Tensor ? pointerOf(v) + 4 * b.unit * u0 : 0;
+    const slot = slots[i];
+    let ptr = slot >= 0 ? slotPtr(slot) : v instanceof Tensor ? pointerOf(v) + 4 * b.unit * u0 : 0;
     if (from > 0 && ptr !== 0) ptr += 4 * from * (byBlocks ? plan.blocks!.stride(b) : b.unit);
     writeI32(params + b.field, ptr);
   }
-  if (workSlots[t] >= 0) writeI32(params + P_WORK, slotPtr(workSlots[t]));
-  for (const s of plan.scalars) {
-    if (s.f64) writeF64(params + s.field, s.value);
+  writeI32(params + P_WORK, pass.work === 0 ? 0 : pass.work + t * pass.workStride);
+  const { scalars, unitFields } = plan;
+  for (let i = 0; i < scalars.length; i++) {
+    const s = scalars[i];
+    if (s.f64 === true) writeF64(params + s.field, s.value);
     else writeI32(params + s.field, s.value);
   }
-  for (const f of plan.unitFields) writeI32(params + f, byBlocks ? count : to - from);
+  for (let i = 0; i < unitFields.length; i++) writeI32(params + unitFields[i], byBlocks ? count : to - from);
   if (byBlocks) for (const [f, per] of plan.blocks!.fields) writeI32(params + f, (to - from) * per);
 }
 
-// Runs one pass: fills each thread's parameter block and runs the kernel on all of them.
-function runPass(plan: Plan, bindings: readonly Binding[], pass: Pass, elements: number): void {
+// Runs one pass: fills each thread's parameter block and runs the kernel over all of them (pool.ts; a
+// trap becomes a NormkitError there).
+function runPass(plan: Plan, bindings: readonly Binding[], pass: Pass): void {
   const { threads } = pass;
   const parts = pass.byBlocks ? plan.blocks!.count : pass.count;
   for (let t = 0; t < threads; t++) fill(plan, bindings, pass, t, Math.floor((t * parts) / threads), Math.floor(((t + 1) * parts) / threads));
-  runKernel(plan.op, plan.kernel, threads, elements);
+  runKernel(plan.op, plan.kernel, threads, (pass.count * bindings[0].value.length) / plan.units);
+}
+
+// Every argument a Tensor: one pass, nothing to stage or copy back, and a workspace kept across calls.
+// Distinct live Tensors never share memory, so the aliasing rules concern only a Tensor bound twice.
+function runResident(plan: Plan): void {
+  const all = plan.bindings;
+  let twice = false;
+  for (let i = 0; i < all.length && !twice; i++) {
+    for (let j = i + 1; j < all.length; j++) twice ||= all[i].value === all[j].value;
+  }
+  if (twice) checkAliasing(plan);
+  const pass = share(plan, plan.units, 0);
+  pass.workStride = workStride(plan, plan.units);
+  if (pass.workStride > 0) pass.work = workspace(pass.workStride * pass.threads, plan.op);
+  for (let i = 0; i < all.length; i++) slots[i] = -1;
+  runPass(plan, all, pass);
 }
 
 /** Runs `plan`: validates its aliasing, then stages, calls the kernel and copies out, pass by pass. */
 export function execute(plan: Plan): void {
-  getKernels();
-  const { units } = plan;
+  const { units, bindings: all } = plan;
   // The one check that every kernel access stays inside the call's arrays: a sliced argument holds
   // exactly its units, and a whole one is read or written only as far as its own length.
   let staged = false; // an argument sliced by the units is copied through scratch
-  let copies = plan.workBytes !== undefined; // anything at all is staged
-  for (const b of plan.bindings) {
+  let copies = false; // any argument at all is copied through scratch
+  for (let i = 0; i < all.length; i++) {
+    const b = all[i];
     const plain = !(b.value instanceof Tensor) && b.value.length > 0;
     copies ||= plain;
     if (b.unit === 0) continue;
@@ -113,10 +151,13 @@ export function execute(plan: Plan): void {
     }
     staged ||= plain;
   }
+  if (!copies) {
+    runResident(plan);
+    return;
+  }
   checkAliasing(plan);
   const step = unitsPerPass(plan, staged);
-  const bindings = step < units ? withSnapshots(plan) : plan.bindings;
-  const perUnit = bindings[0].value.length / units;
+  const bindings = step < units ? withSnapshots(plan) : all;
   // Main input and output staged in one slot: the kernel computes in place over the staged input.
   const x = bindings[0].value;
   const y = bindings.length > 1 ? bindings[1].value : x;
@@ -124,18 +165,8 @@ export function execute(plan: Plan): void {
     !(x instanceof Tensor) && !(y instanceof Tensor);
   for (let u0 = 0; u0 < units; u0 += step) {
     const count = Math.min(step, units - u0);
-    // Threads share the pass by units when that occupies as many of them as sharing the blocks would.
-    let threads = threadsFor(count * perUnit, count);
-    const blockThreads = plan.blocks === undefined ? 1 : threadsFor(count * perUnit, plan.blocks.count);
-    const byBlocks = blockThreads > threads;
-    if (byBlocks) threads = blockThreads;
-    if (!copies) {
-      // Every argument a Tensor: nothing to stage or copy back.
-      for (let i = 0; i < bindings.length; i++) slots[i] = -1;
-      for (let t = 0; t < threads; t++) workSlots[t] = -1;
-      runPass(plan, bindings, { count, u0, threads, byBlocks }, count * perUnit);
-      continue;
-    }
+    const pass = share(plan, count, u0);
+    pass.workStride = workStride(plan, count);
     beginStaging();
     let done = false;
     try {
@@ -151,11 +182,10 @@ export function execute(plan: Plan): void {
         else if (b.role === 'out') slots[i] = stage(null, part(v, off, len), len);
         else slots[i] = stage(v, v, len);
       }
-      // Each thread its own workspace.
-      const work = plan.workBytes === undefined ? -1 : Math.ceil((plan.workBytes(count) >>> 0) / 4);
-      for (let t = 0; t < threads; t++) workSlots[t] = work < 0 ? -1 : stage(null, null, work);
+      const workSlot = pass.workStride > 0 ? stage(null, null, (pass.workStride * pass.threads) / 4) : -1;
       commitStaging(plan.op);
-      runPass(plan, bindings, { count, u0, threads, byBlocks }, count * perUnit);
+      if (workSlot >= 0) pass.work = slotPtr(workSlot);
+      runPass(plan, bindings, pass);
       done = true;
     } finally {
       finishStaging(done);

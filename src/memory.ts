@@ -150,7 +150,7 @@ export function allocate(bytes: number, what: string): number {
 }
 
 /** Allocates `bytes` for good, for normkit's own state (thread control): not counted by memoryStats. */
-export function reserve(bytes: number, what: string): number {
+export function allocateForGood(bytes: number, what: string): number {
   const start = allocate(bytes, what);
   live.delete(start);
   return start;

@@ -56,8 +56,12 @@ export interface Plan {
   readonly scalars: readonly Scalar[];
   /** Fields that receive the unit count of each pass. */
   readonly unitFields: readonly number[];
-  /** Bytes of kernel workspace for a pass of `count` units (the WORK field), if the kernel takes any. */
-  readonly workBytes?: (count: number) => number;
+  /**
+   * Kernel workspace (the WORK field) for a pass of `count` units: workBytes + count * workBytesPerUnit
+   * bytes; none when both are 0. Each thread of a pass has its own.
+   */
+  readonly workBytes: number;
+  readonly workBytesPerUnit: number;
   /** Blocks inside a unit that threads may share out (channel ops). */
   readonly blocks?: Blocks;
 }

@@ -7,7 +7,7 @@
 // a browser's main thread, where Atomics.wait throws. The ops stay synchronous.
 
 import { NormkitError, describe } from './errors.js';
-import { align, reserve } from './memory.js';
+import { align, allocateForGood, clearBytes } from './memory.js';
 import { PARAM_BLOCK_BYTES } from './generated/abi.js';
 import { KERNEL_NAMES, getKernels, loadKernels, loadShared, whenReady, whenShared, type KernelName } from './wasm.js';
 import { workerSource, type ControlLayout, type WorkerInit } from './worker-body.js';
@@ -89,7 +89,7 @@ let minShare = MIN_ELEMENTS_PER_THREAD;
 
 whenReady((k) => {
   const step = align(PARAM_BLOCK_BYTES);
-  const base = reserve(MAX_THREADS * (step + 4 * LINE_WORDS), 'the parameter blocks');
+  const base = allocateForGood(MAX_THREADS * (step + 4 * LINE_WORDS), 'the parameter blocks');
   for (let t = 0; t < MAX_THREADS; t++) blocks[t] = base + t * step;
   control = base + MAX_THREADS * step;
 });
@@ -280,7 +280,9 @@ export function paramBlock(t: number): number {
   return blocks[t];
 }
 
-function kernelFault(op: string, e: unknown): NormkitError {
+// A kernel that traps does not clear its parameter block (kernels leave theirs all 0 when they return).
+function kernelFault(op: string, e: unknown, threads: number): NormkitError {
+  for (let t = 0; t < threads; t++) clearBytes(blocks[t], PARAM_BLOCK_BYTES);
   return new NormkitError(
     'KERNEL_FAULT',
     `${op}: the kernel trapped (${e instanceof Error ? e.message : String(e)}); no output was copied out (please report)`,
@@ -297,7 +299,7 @@ export function runKernel(op: string, kernel: KernelName, threads: number, eleme
     try {
       run(blocks[0]);
     } catch (e) {
-      throw kernelFault(op, e);
+      throw kernelFault(op, e, 1);
     }
     return;
   }
@@ -313,19 +315,19 @@ export function runKernel(op: string, kernel: KernelName, threads: number, eleme
   } catch (e) {
     trap = e ?? 'trap';
   }
-  if (!settle(performance.now() + WAIT_BASE_MS + elements * WAIT_PER_ELEMENT_MS)) {
-    p.lost = true;
-    endPool(p);
-    throw lostError(`${op}: a worker thread did not finish its share in time`);
-  }
-  for (let t = 1; t < threads; t++) {
+  let lost: string | undefined;
+  if (!settle(performance.now() + WAIT_BASE_MS + elements * WAIT_PER_ELEMENT_MS)) lost = 'a worker thread did not finish its share in time';
+  for (let t = 1; t < threads && lost === undefined; t++) {
     const status = ctl[t * LINE_WORDS + LAYOUT.status];
-    if (status === LAYOUT.ok) continue;
+    if (status !== LAYOUT.ok) lost = status === LAYOUT.dead ? 'a worker thread exited' : 'the kernel trapped in a worker thread';
+  }
+  if (lost !== undefined) {
     p.lost = true;
     endPool(p);
-    throw lostError(status === LAYOUT.dead ? `${op}: a worker thread exited` : `${op}: the kernel trapped in a worker thread`);
+    for (let t = 0; t < threads; t++) clearBytes(blocks[t], PARAM_BLOCK_BYTES);
+    throw lostError(`${op}: ${lost}`);
   }
-  if (trap !== undefined) throw kernelFault(op, trap);
+  if (trap !== undefined) throw kernelFault(op, trap, threads);
 }
 
 /** Test hook (not exported by the package): the next threaded call's first worker traps or exits. */

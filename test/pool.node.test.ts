@@ -20,8 +20,10 @@ afterAll(async () => {
 describe('ready({ threads }) and close()', () => {
   it('resolves to the count in use; without one keeps the last; auto is the available cores', async () => {
     expect(await ready()).toBe(1);
-    expect(memoryStats().shared).toBe(true);
+    // Unshared until threads are asked for: copies into a shared memory cost more.
+    expect(memoryStats().shared).toBe(false);
     expect(await ready({ threads: 3 })).toBe(3);
+    expect(memoryStats().shared).toBe(true);
     expect(await ready()).toBe(3);
     expect(await ready({})).toBe(3);
     expect(await ready({ threads: 'auto' })).toBe(Math.min(64, availableParallelism()));
@@ -36,6 +38,24 @@ describe('ready({ threads }) and close()', () => {
     await expect(ready({ thread: 2 } as never)).rejects.toMatchObject({ code: 'UNKNOWN_OPTION' });
     await expect(ready(2 as never)).rejects.toMatchObject({ code: 'INVALID_OPTION' });
     expect(await ready()).toBe(1);
+  });
+
+  it('moving to shared memory keeps every Tensor (same data, same result); the old views are detached', async () => {
+    // A fresh module instance: this file's pool is shared by now, the move happens once per instance.
+    const nk = await import(`${build!.indexUrl}?move`);
+    await nk.ready();
+    const x = randn(makeRng(2), 64 * 512);
+    const t = nk.tensor(x);
+    const view = t.array;
+    const want = nk.layerNorm(t, [64, 512]).slice();
+    expect(nk.memoryStats().shared).toBe(false);
+    expect(await nk.ready({ threads: 2 })).toBe(2);
+    expect(nk.memoryStats().shared).toBe(true);
+    expect(view.length).toBe(0);
+    expect(t.array).toEqual(x);
+    expect(nk.layerNorm(t, [64, 512])).toEqual(want);
+    t.free();
+    await nk.close();
   });
 
   it('resizing and closing move no Tensor and allocate nothing', async () => {
