@@ -65,7 +65,12 @@ const skipNoticeReporter: Reporter = {
 };
 
 export default defineConfig({
-  server: { fs: { allow: ['..'] } },
+  // Cross-origin isolation for the browser projects: shared memory, so that threads run there too
+  // (test/threads.test.ts); without it ready({ threads }) resolves to 1.
+  server: {
+    fs: { allow: ['..'] },
+    headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' },
+  },
   test: {
     testTimeout: 60_000,
     reporters: ['default', skipNoticeReporter],

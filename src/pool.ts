@@ -28,7 +28,7 @@ const MAX_THREADS = 64;
 
 const LINE_WORDS = 16;
 const LAYOUT: Omit<ControlLayout, 'control'> = {
-  line: LINE_WORDS, pending: 0, seq: 0, job: 1, params: 2, status: 3,
+  line: LINE_WORDS, pending: 0, seq: 0, job: 1, params: 2, status: 3, owner: 4,
   quit: -1, exit: -2, ok: 0, trapped: 1, dead: 2,
 };
 
@@ -65,6 +65,8 @@ function availableCores(): number {
 
 interface Pool {
   workers: AnyWorker[];
+  /** The id of the worker on each line (index 0 unused). */
+  ids: number[];
   /** Set when a worker was lost: the pool no longer takes jobs. */
   lost: boolean;
 }
@@ -82,6 +84,8 @@ let control = 0;
 let ctl: Int32Array;
 /** ready() calls run one after another. */
 let queue: Promise<unknown> = Promise.resolve();
+/** The last worker id given out: ids tell a line's current worker from a terminated one. */
+let lastId = 0;
 /** Test hook: what the next threaded call makes its first worker do. */
 let fault: 'trap' | 'exit' | undefined;
 /** The smallest share worth a thread; a test hook lowers it to split small calls. */
@@ -126,10 +130,11 @@ function lostError(what: string): NormkitError {
 
 // Posts job `job` (a kernel's index, or quit or exit) with parameter block `params` to worker lines
 // 1 .. count - 1 and wakes them; each counts `pending` down when done.
-function post(count: number, job: (t: number) => number, params: (t: number) => number): void {
+function post(p: Pool, count: number, job: (t: number) => number, params: (t: number) => number): void {
   Atomics.store(ctl, LAYOUT.pending, count - 1);
   for (let t = 1; t < count; t++) {
     const line = t * LINE_WORDS;
+    ctl[line + LAYOUT.owner] = p.ids[t];
     ctl[line + LAYOUT.job] = job(t);
     ctl[line + LAYOUT.params] = params(t);
     ctl[line + LAYOUT.status] = LAYOUT.ok;
@@ -157,7 +162,7 @@ function endPool(p: Pool): void {
   if (pool === p) pool = undefined;
   const count = p.workers.length + 1;
   if (!p.lost) {
-    post(count, () => LAYOUT.quit, () => 0);
+    post(p, count, () => LAYOUT.quit, () => 0);
     p.lost = !settle(performance.now() + WAIT_BASE_MS);
   }
   if (p.lost) for (const w of p.workers) void w.terminate();
@@ -182,23 +187,29 @@ function startWorker(Worker: WorkerClass, init: WorkerInit, onLost: () => void):
         resolve(worker);
       } else fail(String(m));
     };
-    if (inNode) {
-      worker = new Worker(workerSource(true), { eval: true });
-      worker.on!('message', onMessage);
-      worker.on!('error', (e) => fail(String(e)));
-      worker.on!('exit', (code) => fail(`exited with code ${String(code)}`));
-      worker.unref!();
-    } else {
-      const url = URL.createObjectURL(new Blob([workerSource(false)], { type: 'text/javascript' }));
-      try {
-        worker = new Worker(url);
-      } finally {
-        URL.revokeObjectURL(url);
+    try {
+      if (inNode) {
+        worker = new Worker(workerSource(true), { eval: true });
+        worker.on!('message', onMessage);
+        worker.on!('error', (e) => fail(String(e)));
+        worker.on!('exit', (code) => fail(`exited with code ${String(code)}`));
+        worker.unref!();
+      } else {
+        // A Blob URL: a Content-Security-Policy must allow it (worker-src blob:, docs/browser.md).
+        const url = URL.createObjectURL(new Blob([workerSource(false)], { type: 'text/javascript' }));
+        try {
+          worker = new Worker(url);
+        } finally {
+          URL.revokeObjectURL(url);
+        }
+        worker.addEventListener!('message', (e) => onMessage((e as { data: unknown }).data));
+        worker.addEventListener!('error', (e) => fail((e as { message?: string }).message ?? 'a worker error event'));
       }
-      worker.addEventListener!('message', (e) => onMessage((e as { data: unknown }).data));
-      worker.addEventListener!('error', (e) => fail((e as { message?: string }).message ?? 'error'));
+      worker.postMessage(init);
+    } catch (e) {
+      clearTimeout(timer);
+      fail(e instanceof Error ? e.message : String(e));
     }
-    worker.postMessage(init);
   });
 }
 
@@ -210,14 +221,15 @@ async function resize(threads: number): Promise<number> {
   if (pool !== undefined) endPool(pool);
   if (usable === 1) return 1;
   const layout: ControlLayout = { control, ...LAYOUT };
-  const next: Pool = { workers: [], lost: false };
+  const next: Pool = { workers: [], ids: [0], lost: false };
   const onLost = (): void => {
     next.lost = true;
     if (pool === next) endPool(next);
   };
   const starting = [];
   for (let slot = 1; slot < usable; slot++) {
-    const init: WorkerInit = { module, memory, slot, kernels: KERNEL_NAMES, layout };
+    next.ids[slot] = ++lastId;
+    const init: WorkerInit = { module, memory, slot, id: lastId, kernels: KERNEL_NAMES, layout };
     starting.push(startWorker(Worker!, init, onLost));
   }
   const settled = await Promise.allSettled(starting);
@@ -308,7 +320,7 @@ export function runKernel(op: string, kernel: KernelName, threads: number, eleme
   // The fault hook: a parameter block far outside memory makes the kernel trap.
   const injected = fault;
   fault = undefined;
-  post(threads, (t) => (t === 1 && injected === 'exit' ? LAYOUT.exit : job), (t) => (t === 1 && injected === 'trap' ? -16 : blocks[t]));
+  post(p, threads, (t) => (t === 1 && injected === 'exit' ? LAYOUT.exit : job), (t) => (t === 1 && injected === 'trap' ? -16 : blocks[t]));
   let trap: unknown;
   try {
     run(blocks[0]);

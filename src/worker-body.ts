@@ -15,6 +15,8 @@ export interface ControlLayout {
   job: number;
   params: number;
   status: number;
+  /** The id of the worker the line's job is for. */
+  owner: number;
   /** JOB values that are not kernels, and STATUS values. */
   quit: number;
   exit: number;
@@ -30,6 +32,8 @@ export interface WorkerInit {
   memory: { readonly buffer: ArrayBuffer };
   /** This worker's line (1 ..): line 0 is the pending counter's. */
   slot: number;
+  /** This worker's id, unique in its realm's pool history. */
+  id: number;
   kernels: readonly string[];
   layout: ControlLayout;
 }
@@ -49,7 +53,7 @@ interface Port {
  */
 export function workerBody(port: Port, node: boolean, exit: () => void): void {
   const start = (init: WorkerInit): void => {
-    const { module, memory, slot, kernels, layout: l } = init;
+    const { module, memory, slot, id, kernels, layout: l } = init;
     WebAssembly.instantiate(module as WebAssembly.Module, { env: { memory: memory as WebAssembly.Memory } }).then(
       (instance) => {
         const exports = instance.exports as Record<string, (params: number) => void>;
@@ -69,6 +73,9 @@ export function workerBody(port: Port, node: boolean, exit: () => void): void {
           const seq = Atomics.load(ctl, line + l.seq);
           if (seq === seen) continue;
           seen = seq;
+          // A line taken over by a newer pool's worker: this one was terminated, but engines may leave a
+          // thread that waits in Atomics.wait running until it wakes. It leaves without a trace.
+          if (ctl[line + l.owner] !== id) break;
           const job = ctl[line + l.job];
           if (job === l.quit) {
             finish(l.ok);
