@@ -21,7 +21,7 @@ export interface BenchRow {
   minSampleMs: number;
   /** Samples that came in short and ran extra calls to reach minSampleMs. */
   extendedSamples: number;
-  /** Threads the op ran on (normkit has no threads yet: 1). */
+  /** Threads normkit ran on (ready({ threads }) resolved to it; 1 without cross-origin isolation). */
   threads: number;
   gbPerS: number;
   maxAbsDiffVsPlainJs: number;
@@ -33,6 +33,8 @@ export interface BenchOptions {
   variants?: string[];
   /** Each sample batches enough calls to last at least this long (default 1 ms). */
   minSampleMs?: number;
+  /** normkit's ready({ threads }) (default 1). */
+  threads?: number | 'auto';
   onProgress?: (p: BenchProgress) => void;
 }
 export interface BenchProgress {

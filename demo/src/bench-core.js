@@ -155,7 +155,7 @@ export function callsPerSample(fn, now, { minSampleMs = 1, warmupMs = 100 } = {}
  */
 export async function benchCase(Bench, nk, spec, options = {}) {
   const { time = 500, warmupTime = Math.min(200, time), variants, minSampleMs = 1, onProgress } = options;
-  await nk.ready();
+  const threads = await nk.ready({ threads: options.threads ?? 1 });
   const prepared = prepareCase(nk, spec);
   try {
     const chosen = prepared.variants.filter((v) => !variants || variants.includes(v.name));
@@ -214,7 +214,7 @@ export async function benchCase(Bench, nk, spec, options = {}) {
         callsPerSample: k,
         minSampleMs: shortest,
         extendedSamples: extended,
-        threads: 1,
+        threads,
         gbPerS: prepared.bytes / (r.latency.p50 * 1e-3) / 1e9,
         maxAbsDiffVsPlainJs: maxAbsDiff(v.output(), ref),
       });

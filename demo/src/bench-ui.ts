@@ -43,7 +43,7 @@ export function runBenchCase(id: string, options: BenchOptions = {}): Promise<Be
       else if (m.type === 'error') reject(new Error(m.message));
     };
     worker.onerror = (e) => reject(new Error(e.message));
-    const msg: ToWorker = { type: 'run', time: options.time ?? 500, cases: [id], variants: options.variants };
+    const msg: ToWorker = { type: 'run', time: options.time ?? 500, cases: [id], variants: options.variants, threads: options.threads };
     worker.postMessage(msg);
   }).finally(() => worker.terminate());
 }
@@ -93,17 +93,22 @@ export function mountBench(root: HTMLElement, params: URLSearchParams): void {
   const iso = root.querySelector<HTMLElement>('#isolation')!;
   const res = timerResolution();
   const resText = res === Infinity ? 'unknown' : `${(res * 1000).toFixed(res < 0.001 ? 2 : 0)} µs`;
+  // normkit takes a thread per core where the page may share memory (cross-origin isolation), else 1.
+  const threads = globalThis.crossOriginIsolated ? navigator.hardwareConcurrency || 1 : 1;
   if (globalThis.crossOriginIsolated) {
     iso.className = 'isolation ok';
     iso.dataset.isolated = 'true';
-    iso.textContent = `This page is cross-origin isolated (crossOriginIsolated = true): timers are precise (performance.now() step ≈ ${resText}).`;
+    iso.textContent =
+      `This page is cross-origin isolated (crossOriginIsolated = true): timers are precise (performance.now() ` +
+      `step ≈ ${resText}), and normkit runs the benchmark on ${threads} thread${threads === 1 ? '' : 's'} (ready({ threads: 'auto' })).`;
   } else {
     iso.className = 'isolation warn';
     iso.dataset.isolated = 'false';
     iso.textContent =
       `This page is NOT cross-origin isolated (crossOriginIsolated = false): the browser coarsens timers ` +
-      `(performance.now() step ≈ ${resText}), so short medians are rounded. Serve it with the COOP/COEP ` +
-      `headers (npm run demo does) for precise numbers.`;
+      `(performance.now() step ≈ ${resText}), so short medians are rounded, and normkit runs on 1 thread ` +
+      `(threads need shared memory, which only isolated pages get). Serve it with the COOP/COEP headers ` +
+      `(npm run demo does) for precise numbers and threads.`;
   }
 
   const runButton = root.querySelector<HTMLButtonElement>('#bench-run')!;
@@ -113,6 +118,12 @@ export function mountBench(root: HTMLElement, params: URLSearchParams): void {
   const timeSel = root.querySelector<HTMLSelectElement>('#bench-time')!;
   const chart = root.querySelector<HTMLElement>('#bench-chart')!;
   const tbody = root.querySelector<HTMLElement>('#bench-table tbody')!;
+  const threadsOut = root.querySelector<HTMLElement>('#bench-threads')!;
+  const showThreads = (n: number) => {
+    threadsOut.dataset.threads = String(n);
+    threadsOut.textContent = `${n} thread${n === 1 ? '' : 's'}`;
+  };
+  showThreads(threads);
   const forced = params.get('benchTime');
   if (forced) {
     timeSel.append(Object.assign(document.createElement('option'), { value: forced, textContent: `${forced} ms` }));
@@ -153,17 +164,19 @@ export function mountBench(root: HTMLElement, params: URLSearchParams): void {
         root.dataset.benchProgress = m.fraction.toFixed(3);
       } else if (m.type === 'rows') {
         rows.push(...m.rows);
+        showThreads(m.rows[0]?.threads ?? threads);
         renderChart(chart, rows);
         renderTable(tbody, rows);
       } else if (m.type === 'done') {
         progress.value = 1;
-        finish('done', `done: ${rows.length} timings, ${time} ms per task, ${globalThis.crossOriginIsolated ? 'precise' : 'coarse'} timers, 1 thread.`);
+        const n = rows[0]?.threads ?? 1;
+        finish('done', `done: ${rows.length} timings, ${time} ms per task, ${globalThis.crossOriginIsolated ? 'precise' : 'coarse'} timers, ${n} thread${n === 1 ? '' : 's'}.`);
       } else if (m.type === 'error') {
         finish('error', `error: ${m.message}`);
       }
     };
     worker.onerror = (e) => finish('error', `error: ${e.message}`);
-    const msg: ToWorker = { type: 'run', time };
+    const msg: ToWorker = { type: 'run', time, threads: 'auto' };
     worker.postMessage(msg);
   }
 

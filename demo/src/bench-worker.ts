@@ -7,7 +7,7 @@ import { Bench } from 'tinybench';
 import * as nk from 'normkit';
 import { BENCH_CASES, benchCase, type BenchRow } from './bench-core.js';
 
-export type ToWorker = { type: 'run'; time: number; cases?: string[]; variants?: string[] };
+export type ToWorker = { type: 'run'; time: number; cases?: string[]; variants?: string[]; threads?: number | 'auto' };
 export type FromWorker =
   | { type: 'progress'; fraction: number; text: string }
   | { type: 'rows'; rows: BenchRow[] }
@@ -17,13 +17,14 @@ export type FromWorker =
 const post = (m: FromWorker) => (self as unknown as Worker).postMessage(m);
 
 self.onmessage = async (e: MessageEvent<ToWorker>) => {
-  const { time, cases, variants } = e.data;
+  const { time, cases, variants, threads } = e.data;
   const specs = BENCH_CASES.filter((c) => !cases || cases.includes(c.id));
   try {
     for (const [i, spec] of specs.entries()) {
       const rows = await benchCase(Bench, nk, spec, {
         time,
         variants,
+        threads,
         onProgress: (p) => {
           const within = (p.index + (p.phase === 'warm-up' ? 0 : 0.15 + 0.85 * p.fraction)) / p.count;
           post({

@@ -108,6 +108,43 @@ describe('plain <script type="module"> pages (examples/plain-esm)', () => {
     }
   });
 
+  it('threads: 4 in a cross-origin isolated page, 1 without isolation, the same bits as Node either way', async () => {
+    const nk = (await import(pathToFileURL(join(repo, 'dist/index.js')).href)) as NK;
+    await nk.ready();
+    const big = nk.layerNorm(Float32Array.from({ length: 512 * 1024 }, (_, i) => (i % 13) - 6 + i / 65536), [512, 1024]);
+    let hash = 0x811c9dc5;
+    for (const w of new Uint32Array(big.buffer)) hash = Math.imul(hash ^ w, 16777619) >>> 0;
+    for (const isolate of [true, false]) {
+      const server = await serveDir(repo, { isolate });
+      try {
+        const { result, problems } = await loadResult(`${server.url}/examples/plain-esm/index.html`);
+        expect(problems).toEqual([]);
+        expect(result.error).toBeUndefined();
+        expect(result.threads, `isolated: ${isolate}`).toBe(isolate ? 4 : 1);
+        expect(result.bigHash).toBe(hash);
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
+  it("threads under a strict Content-Security-Policy need worker-src blob: (documented in docs/browser.md)", async () => {
+    const page = '/examples/plain-esm/index.html';
+    const csp = "script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'";
+    const strict = await serveDir(repo, { isolate: true, headers: { 'content-security-policy': `${csp}; worker-src 'self'` } });
+    const allowed = await serveDir(repo, { isolate: true, headers: { 'content-security-policy': `${csp}; worker-src 'self' blob:` } });
+    try {
+      const blocked = await loadResult(`${strict.url}${page}`);
+      expect(blocked.result.code).toBe('WORKER_FAULT');
+      const ok = await loadResult(`${allowed.url}${page}`);
+      expect(ok.result.error).toBeUndefined();
+      expect(ok.result.threads).toBe(4);
+    } finally {
+      await strict.close();
+      await allowed.close();
+    }
+  });
+
   it("importmap.html maps the bare name 'normkit' to dist/ and matches Node", async () => {
     const server = await serveDir(repo);
     try {
