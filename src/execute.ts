@@ -67,14 +67,15 @@ interface Pass {
   workStride: number;
 }
 
-// How the threads share a pass of `count` units: by units when that occupies as many of them as sharing
-// out the blocks of each would. Returns the pass without its workspace.
-function share(plan: Plan, count: number, u0: number): Pass {
-  const elements = (count * plan.bindings[0].value.length) / plan.units;
+// How the threads share a resident call (every unit, one pass): by units when that occupies as many of
+// them as sharing out the blocks of each would. Returns the pass without its workspace.
+function share(plan: Plan): Pass {
+  const count = plan.units;
+  const elements = plan.bindings[0].value.length;
   const threads = threadsFor(elements, count);
   const blockThreads = plan.blocks === undefined ? 1 : threadsFor(elements, plan.blocks.count);
   const byBlocks = blockThreads > threads;
-  return { count, u0, threads: byBlocks ? blockThreads : threads, byBlocks, work: 0, workStride: 0 };
+  return { count, u0: 0, threads: byBlocks ? blockThreads : threads, byBlocks, work: 0, workStride: 0 };
 }
 
 // Bytes of one thread's workspace in a pass, aligned so that the threads' workspaces share no cache line.
@@ -127,7 +128,7 @@ function runResident(plan: Plan): void {
     for (let j = i + 1; j < all.length; j++) twice ||= all[i].value === all[j].value;
   }
   if (twice) checkAliasing(plan);
-  const pass = share(plan, plan.units, 0);
+  const pass = share(plan);
   pass.workStride = workStride(plan, plan.units);
   if (pass.workStride > 0) pass.work = workspace(pass.workStride * pass.threads, plan.op);
   for (let i = 0; i < all.length; i++) slots[i] = -1;
@@ -165,8 +166,9 @@ export function execute(plan: Plan): void {
     !(x instanceof Tensor) && !(y instanceof Tensor);
   for (let u0 = 0; u0 < units; u0 += step) {
     const count = Math.min(step, units - u0);
-    const pass = share(plan, count, u0);
-    pass.workStride = workStride(plan, count);
+    // Copy mode stays on the calling thread: its copies in and out take most of a call there, and a kernel
+    // shared out over the staged data measured slower (the data crosses to the other core's cache).
+    const pass: Pass = { count, u0, threads: 1, byBlocks: false, work: 0, workStride: workStride(plan, count) };
     beginStaging();
     let done = false;
     try {
@@ -182,7 +184,7 @@ export function execute(plan: Plan): void {
         else if (b.role === 'out') slots[i] = stage(null, part(v, off, len), len);
         else slots[i] = stage(v, v, len);
       }
-      const workSlot = pass.workStride > 0 ? stage(null, null, (pass.workStride * pass.threads) / 4) : -1;
+      const workSlot = pass.workStride > 0 ? stage(null, null, pass.workStride / 4) : -1;
       commitStaging(plan.op);
       if (workSlot >= 0) pass.work = slotPtr(workSlot);
       runPass(plan, bindings, pass);

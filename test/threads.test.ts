@@ -1,8 +1,8 @@
 /**
  * Issue 11: threads. Every op of the registry gives the same bits with 1, 2, 3 and 8 threads, in copy mode
- * and zero-copy, whether the threads share a call's units (rows, samples) or the blocks inside a sample
- * (groups, channels); a trapping kernel or an exiting worker makes the op throw WORKER_FAULT, and ready()
- * rebuilds the pool. Runs in Node and in the browsers: where the page is not cross-origin isolated (no
+ * (which stays on the calling thread) and zero-copy, whether the threads share a call's units (rows,
+ * samples) or the blocks inside a sample (groups, channels, batchNorm inference's rows); a trapping kernel
+ * or an exiting worker makes the op throw WORKER_FAULT, and ready() rebuilds the pool. Runs in Node and in the browsers: where the page is not cross-origin isolated (no
  * shared memory), ready({ threads }) resolves to 1, which is checked instead.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,7 +22,7 @@ const threaded = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIs
 function callsOf(e: OpEntry): Call[] {
   const rng = makeRng(1100 + e.id.length);
   const calls = Array.from({ length: 10 }, (_, k) => e.generate(rng, { maxSize: 3000, issue10: true, optional: k % 3 === 0 ? 'all' : 'random' }).call);
-  if (e.kind === 'channels' && e.id !== 'batchNorm' && e.id !== 'batchNormTraining') {
+  if (e.kind === 'channels') {
     for (const layout of ['NCHW', 'NHWC'] as const) {
       const shape = layout === 'NCHW' ? [1, 24, 5, 7] : [1, 5, 7, 24];
       const styleShape = layout === 'NCHW' ? [1, 24, 3, 3] : [1, 3, 3, 24];
@@ -77,26 +77,39 @@ describe('threads: the same bits for every thread count', () => {
     });
   }
 
-  it('large calls split on their own (no test hook), with the same bits', async () => {
-    const rng = makeRng(7);
-    const x = randn(rng, 320 * 32 * 32, 1, 2);
+  it('large zero-copy calls split on their own (no test hook), with the same bits', async () => {
+    const x = tensor(randn(makeRng(7), 320 * 32 * 32, 1, 2));
+    const out = tensor(x.length);
+    const stats = { runningMean: tensor(randn(makeRng(8), 320)), runningVar: tensor(new Float32Array(320).fill(2)) };
     const run = () => [
-      normkit.groupNorm(x, [1, 320, 32, 32], 32, { activation: 'silu' }),
-      normkit.groupNorm(x, [1, 32, 32, 320], 32, { layout: 'NHWC' }),
-      normkit.layerNorm(x, [320, 1024]),
-      normkit.batchNorm(x, [4, 80, 32, 32], { training: true }),
+      normkit.groupNorm(x, [1, 320, 32, 32], 32, { activation: 'silu', out }),
+      normkit.groupNorm(x, [1, 32, 32, 320], 32, { layout: 'NHWC', out }),
+      normkit.layerNorm(x, [320, 1024], { out }),
+      normkit.batchNorm(x, [4, 80, 32, 32], { training: true, out }),
+      normkit.batchNorm(x, [1, 32, 32, 320], { layout: 'NHWC', out, ...stats }),
     ].map((y) => y.slice());
     await ready({ threads: 1 });
     const expected = run();
     expect(await ready({ threads: 2 })).toBe(threaded ? 2 : 1);
     run().forEach((y, i) => expect(bits(y), `call ${i}`).toEqual(bits(expected[i])));
     await ready({ threads: 1 });
+    for (const t of [x, out, stats.runningMean, stats.runningVar]) t.free();
   });
 });
 
 describe.runIf(threaded)('threads: faults', () => {
-  const x = Float32Array.from({ length: 64 * 256 }, (_, i) => Math.sin(i));
-  const expected = () => normkit.layerNorm(x, [64, 256]).slice();
+  // Zero-copy: copy mode stays on the calling thread.
+  let x: ReturnType<typeof tensor>;
+  let out: ReturnType<typeof tensor>;
+  beforeAll(() => {
+    x = tensor(Float32Array.from({ length: 64 * 256 }, (_, i) => Math.sin(i)));
+    out = tensor(x.length);
+  });
+  afterAll(() => {
+    x.free();
+    out.free();
+  });
+  const expected = () => normkit.layerNorm(x, [64, 256], { out }).slice();
 
   for (const kind of ['trap', 'exit'] as const) {
     it(`a worker that ${kind === 'trap' ? 'traps' : 'exits'} makes the op throw WORKER_FAULT; ready() rebuilds the pool`, async () => {
@@ -106,7 +119,7 @@ describe.runIf(threaded)('threads: faults', () => {
       setMinShare(1);
       try {
         injectFault(kind);
-        expect(() => normkit.layerNorm(x, [64, 256])).toThrow(expect.objectContaining({ name: 'NormkitError', code: 'WORKER_FAULT' }));
+        expect(() => normkit.layerNorm(x, [64, 256], { out })).toThrow(expect.objectContaining({ name: 'NormkitError', code: 'WORKER_FAULT' }));
         // Until ready() rebuilds the pool, calls run on the calling thread.
         expect(bits(expected())).toEqual(bits(want));
         expect(await ready()).toBe(2);

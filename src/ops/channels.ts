@@ -238,6 +238,18 @@ function blockStride(b: Binding, call: ChannelCall, cpb: number, styleHW: number
   }
 }
 
+// Where each binding's block of rows starts (rows of C channels, NHWC): x-shaped ones move a row per
+// block, per-channel ones not at all.
+function rowStride(b: Binding, call: ChannelCall): number {
+  const { C, flags } = call;
+  switch (b.field) {
+    case P_X: case P_Y: case P_SUM_OUT: return C;
+    case P_RESIDUAL: return (flags & FLAG_RESIDUAL_PER_CHANNEL) !== 0 ? 0 : C;
+    case P_INPUT_BIAS: return (flags & FLAG_INPUT_BIAS_PER_CHANNEL) !== 0 ? 0 : C;
+    default: return 0;
+  }
+}
+
 function channelPlan(op: string, kernel: KernelName, call: ChannelCall, spec: PlanSpec): Plan {
   const { N, C, HW, bindings, scalars } = call;
   const whole = spec.whole ?? false;
@@ -252,10 +264,14 @@ function channelPlan(op: string, kernel: KernelName, call: ChannelCall, spec: Pl
   scalars.push({ field: P_C, value: C }, { field: P_HW, value: HW }, { field: P_FLAGS, value: flags });
   if (whole) scalars.push({ field: P_UNITS, value: N });
   // Threads may share out blocks of channels inside a sample: batchNorm's at any batch size; the others',
-  // whose statistics outputs are laid out per sample, in a batch of one.
+  // whose statistics outputs are laid out per sample, in a batch of one. batchNorm inference on rows of
+  // channels (NHWC) shares out whole rows instead: it takes no statistics, and a block of channels would
+  // leave each thread every other cache line of every row.
   const cpb = spec.blockChannels ?? 1;
   let blocks: Blocks | undefined;
-  if ((N === 1 || kernel !== 'groupNorm' && kernel !== 'adaIN') && C / cpb > 1) {
+  if (kernel === 'batchNormInference' && call.channelsLast && N === 1 && HW > 1) {
+    blocks = { count: HW, fields: ROW_BLOCK_FIELDS, stride: (b) => rowStride(b, call) };
+  } else if ((N === 1 || kernel !== 'groupNorm' && kernel !== 'adaIN') && C / cpb > 1) {
     blocks = {
       count: C / cpb,
       fields: kernel === 'groupNorm' ? [[P_C, cpb], [P_GROUPS, 1]] : CHANNEL_BLOCK_FIELDS,
@@ -276,6 +292,7 @@ const workspaceBytes = (C: number, styleGroups: number): number => getKernels().
 
 const NO_FIELDS: readonly number[] = [];
 const CHANNEL_BLOCK_FIELDS: Blocks['fields'] = [[P_C, 1]];
+const ROW_BLOCK_FIELDS: Blocks['fields'] = [[P_HW, 1]];
 const UNITS_FIELD: readonly number[] = [P_UNITS];
 
 // Runs the plan, or only checks its aliasing when x is empty.
