@@ -268,3 +268,59 @@ const TWO_M14: f32 = reinterpret<f32>(0x38800000); // 2^-14
 @inline export function storeBF16(p: usize, x: f32): void {
   store<u16>(p, <u16>f32ToBF16(x));
 }
+
+// ---- arrays -------------------------------------------------------------------------------------------
+// The conversions of the executor's staging (src/staging.ts): n elements from src to dst, 2-byte aligned
+// pointers. Each body loads its vector before it stores, so both run in place over one f32 buffer:
+// - widening from half bits stored in the buffer's upper half (src = dst + 2n): the step at element i
+//   stores up to byte 4(i + 8) of dst and has read up to byte 2n + 2(i + 8), and 4(i + 8) <= 2n + 2(i + 8)
+//   while i + 8 <= n (likewise for the 4-wide step and the scalar tail), so no unread half is overwritten;
+// - narrowing to the buffer's lower half (src = dst): the stores at bytes [2i, 2i + 16) trail the loads at
+//   [4i, 4i + 32).
+// Tested exhaustively with the helpers (test/half.node.test.ts), and in place (test/half-storage.test.ts).
+
+export function widenF16Array(src: usize, dst: usize, n: i32): void {
+  let i = 0;
+  if (n >= 8) do {
+    const h = v128.load(src + (<usize>i << 1));
+    v128.store(dst + (<usize>i << 2), widenF16x8Lo(h));
+    v128.store(dst + (<usize>i << 2), widenF16x8Hi(h), 16);
+    i += 8;
+  } while (i + 8 <= n);
+  if (i + 4 <= n) { v128.store(dst + (<usize>i << 2), loadF16x4(src + (<usize>i << 1))); i += 4; }
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), loadF16(src + (<usize>i << 1)));
+}
+
+export function widenBF16Array(src: usize, dst: usize, n: i32): void {
+  let i = 0;
+  if (n >= 8) do {
+    const h = v128.load(src + (<usize>i << 1));
+    v128.store(dst + (<usize>i << 2), widenBF16x8Lo(h));
+    v128.store(dst + (<usize>i << 2), widenBF16x8Hi(h), 16);
+    i += 8;
+  } while (i + 8 <= n);
+  if (i + 4 <= n) { v128.store(dst + (<usize>i << 2), loadBF16x4(src + (<usize>i << 1))); i += 4; }
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), loadBF16(src + (<usize>i << 1)));
+}
+
+export function narrowF16Array(src: usize, dst: usize, n: i32): void {
+  let i = 0;
+  if (n >= 8) do {
+    const p = src + (<usize>i << 2);
+    storeF16x8(dst + (<usize>i << 1), v128.load(p), v128.load(p, 16));
+    i += 8;
+  } while (i + 8 <= n);
+  if (i + 4 <= n) { storeF16x4(dst + (<usize>i << 1), v128.load(src + (<usize>i << 2))); i += 4; }
+  for (; i < n; i++) storeF16(dst + (<usize>i << 1), load<f32>(src + (<usize>i << 2)));
+}
+
+export function narrowBF16Array(src: usize, dst: usize, n: i32): void {
+  let i = 0;
+  if (n >= 8) do {
+    const p = src + (<usize>i << 2);
+    storeBF16x8(dst + (<usize>i << 1), v128.load(p), v128.load(p, 16));
+    i += 8;
+  } while (i + 8 <= n);
+  if (i + 4 <= n) { storeBF16x4(dst + (<usize>i << 1), v128.load(src + (<usize>i << 2))); i += 4; }
+  for (; i < n; i++) storeBF16(dst + (<usize>i << 1), load<f32>(src + (<usize>i << 2)));
+}

@@ -5,6 +5,7 @@
 export { normalizeRows, rowWorkspaceBytes } from './rows';
 export { groupNorm, batchNormInference, batchNormTraining, adaIN, workspaceBytes } from './channels';
 export { mergeMoments } from './moments';
+export { widenF16Array, widenBF16Array, narrowF16Array, narrowBF16Array } from './half';
 import { PARAM_BLOCK_BYTES } from './abi';
 
 /** First byte free for the allocator: everything below holds the module's static data. */
