@@ -35,8 +35,11 @@ export type ArrayOf<A> = A extends Tensor<infer D>
   ? (D extends 'float32' ? Float32Array<ArrayBuffer> : Uint16Array<ArrayBuffer>)
   : A extends Float16ArrayLike ? A : A extends Uint16Array ? Uint16Array<ArrayBuffer> : Float32Array<ArrayBuffer>;
 
-/** What an op returns: `out` when it is given, else a new array of x's type. */
-export type Output<X, O> = undefined extends O ? ArrayOf<X> : ArrayOf<O>;
+/**
+ * What an op returns: `out` when it is given, else a new array of x's type. Where the type of `out` is not
+ * known more precisely than TensorLike (an options object typed as such), x's type is assumed.
+ */
+export type Output<X, O> = undefined extends O ? ArrayOf<X> : TensorLike extends O ? ArrayOf<X> : ArrayOf<O>;
 
 /**
  * Where the channel axis is: `'NCHW'` is `[N, C, ...spatial]` (PyTorch's default), `'NHWC'` is
