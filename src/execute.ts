@@ -173,6 +173,6 @@ export function outputLike(x: TensorLike, length: number): TensorLike {
 export function fillNaN(plan: Plan, a: TensorLike): void {
   const dtype = dtypeIn(plan, a);
   if (dtype === undefined) result<Float32Array>(a).fill(NaN);
-  else (part(a, 0, a.length) as Uint16Array).fill(dtype === 'float16' ? 0x7e00 : 0x7fc0);
+  else (a instanceof Tensor ? (a.array as Uint16Array) : (part(a, 0, a.length) as Uint16Array)).fill(dtype === 'float16' ? 0x7e00 : 0x7fc0);
 }
 
