@@ -106,9 +106,10 @@ function dtypeOf(a: Binding['value'], call: HalfDtype | undefined): HalfDtype | 
 /**
  * The call's half-precision dtype, from the `dtype` option and the arguments, or undefined when every
  * argument is float32. A Uint16Array needs the option; half-precision Tensors and Float16Arrays must
- * agree with it and with each other (one half dtype per call).
+ * agree with it and with each other (one half dtype per call). `made` is the output the op made itself
+ * (no `out`): of x's type, it holds the call's dtype.
  */
-export function callDtype(dtype: unknown, bindings: readonly Binding[]): HalfDtype | undefined {
+export function callDtype(dtype: unknown, bindings: readonly Binding[], made: unknown): HalfDtype | undefined {
   if (dtype !== undefined && dtype !== 'float16' && dtype !== 'bfloat16') {
     throw new NormkitError('INVALID_DTYPE', `dtype: expected 'float16' or 'bfloat16' (what Uint16Array arguments hold), got ${describe(dtype)}`);
   }
@@ -116,7 +117,7 @@ export function callDtype(dtype: unknown, bindings: readonly Binding[]): HalfDty
   let from = `dtype: ${describe(dtype)}`;
   for (const b of bindings) {
     const v = b.value;
-    if (v instanceof Uint16Array && dtype === undefined) {
+    if (v instanceof Uint16Array && dtype === undefined && v !== made) {
       throw new NormkitError(
         'INVALID_DTYPE',
         `${b.name}: a Uint16Array holds half-precision bits; say which with the dtype option ('float16' or 'bfloat16'), got none`,

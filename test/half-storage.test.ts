@@ -286,6 +286,21 @@ describe('Tensors, Float16Array, empty calls', () => {
     freeMade();
   });
 
+  it('a half Tensor x without out and without the dtype option: a new Uint16Array of its dtype', () => {
+    try {
+      for (const dtype of DTYPES) {
+        const x = keep(tensor(randn(makeRng(9), 24, 1, 2), { dtype }));
+        const want = layerNorm(x.array.slice(), [4, 6], { dtype });
+        const y = groupNorm(x, [4, 6], 2);
+        expect(y).toBeInstanceOf(Uint16Array);
+        expect([...layerNorm(x, [4, 6])], dtype).toEqual([...want]);
+        expect(y.length).toBe(24);
+      }
+    } finally {
+      freeMade();
+    }
+  });
+
   it('empty groups give NaN statistics in their dtype', () => {
     for (const dtype of DTYPES) {
       const mean = new Uint16Array(3);

@@ -74,25 +74,23 @@ export function affine(x: usize, y: usize, n: i32, a: f32, b: f32): void {
   }
 }
 
-// Guarded do-while loops, as assembly/half.ts's array loops: V8 hoists the conversions' constants then.
-export function roundTripF16(x: usize, y: usize, n: i32): void {
+// A guarded do-while loop, as assembly/half.ts's array loops: V8 hoists the conversions' constants then.
+@inline function roundTrip(x: usize, y: usize, n: i32, float16: bool): void {
   const dy = y - x;
   const end = x + (<usize>n << 1);
   let p = x;
   if (n >= 8) do {
     const v = v128.load(p);
-    v128.store(p + dy, narrowF16x8(widenF16x8Lo(v), widenF16x8Hi(v)));
+    const h = float16 ? narrowF16x8(widenF16x8Lo(v), widenF16x8Hi(v)) : narrowBF16x8(widenBF16x8Lo(v), widenBF16x8Hi(v));
+    v128.store(p + dy, h);
     p += 16;
   } while (p < end);
 }
 
+export function roundTripF16(x: usize, y: usize, n: i32): void {
+  roundTrip(x, y, n, true);
+}
+
 export function roundTripBF16(x: usize, y: usize, n: i32): void {
-  const dy = y - x;
-  const end = x + (<usize>n << 1);
-  let p = x;
-  if (n >= 8) do {
-    const v = v128.load(p);
-    v128.store(p + dy, narrowBF16x8(widenBF16x8Lo(v), widenBF16x8Hi(v)));
-    p += 16;
-  } while (p < end);
+  roundTrip(x, y, n, false);
 }

@@ -142,9 +142,11 @@ const zeroCopy = (nk) => (c, inp) => {
   owned.push((a.out = nk.tensor(inp.x.length, options)));
   if (SUM_KINDS.includes(c.kind)) owned.push((a.sumOut = nk.tensor(inp.x.length, options)));
   if (inp.runningMean) {
+    // What the Tensors hold: half-precision bits, or the values.
+    const { runningMean, runningVar } = stored(inp);
     a.resetStats = () => {
-      a.runningMean.array.set(inp.runningMean);
-      a.runningVar.array.set(inp.runningVar);
+      a.runningMean.array.set(runningMean);
+      a.runningVar.array.set(runningVar);
     };
   }
   const call = caller(nk, c, a);

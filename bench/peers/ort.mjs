@@ -107,6 +107,8 @@ const MS_OPSETS = [{ version: 21 }, { domain: 'com.microsoft', version: 1 }];
  * computation from standard ONNX ops. The channel ops run in NCHW (`channels_last` 0), as the older cases do.
  */
 function candidatesFor(c, inp) {
+  // Only issue 10's cases (those with a base case) have candidates; rmsNorm and adaIN have no bias to bind.
+  if (!c.base) return undefined;
   const { eps } = SETTINGS;
   const xDims = inp.shape;
   const C = channelCount(inp);

@@ -47,6 +47,8 @@ interface ChannelCall {
   perSampleOk: boolean;
   /** The dtype option, checked with the arguments when the plan is complete. */
   dtype: unknown;
+  /** The output the op made (no `out` given). */
+  made: TensorLike | undefined;
 }
 
 const X_NAMES: ChannelSpec = { x: 'x', shape: 'shape', perSampleAffine: true };
@@ -136,7 +138,7 @@ function channelCall(x: TensorLike, shapeIn: readonly number[], a: ChannelArgs, 
   const scalars: Scalar[] = [{ field: P_EPILOGUE, value: epilogue }];
   const call = {
     y, rank: shape.length, shape, length, N, C, HW, channelsLast, bindings, scalars, flags: 0,
-    perSampleOk: spec.perSampleAffine, dtype: a.dtype,
+    perSampleOk: spec.perSampleAffine, dtype: a.dtype, made: out === undefined ? y : undefined,
   };
   let flags = channelsLast ? FLAG_CHANNELS_LAST : 0;
   if (given('weight', a.weight, 'weightShape', a.weightShape)) {
@@ -221,7 +223,7 @@ function channelPlan(op: string, kernel: KernelName, call: ChannelCall, spec: Pl
     op, kernel, units: whole ? 1 : N, unitLength: whole ? 0 : C * HW, bindings,
     sameOk: bindings[0].name === 'content' ? SAME_OK.content : SAME_OK.x, scalars,
     unitFields: whole ? NO_FIELDS : spec.unitFields ?? UNITS_FIELD, workBytes: spec.workBytes,
-    half: callDtype(call.dtype, bindings),
+    half: callDtype(call.dtype, bindings, call.made),
   };
 }
 

@@ -162,7 +162,7 @@ function normalizeRows<R>(op: string, x: TensorLike, shapeIn: readonly number[],
   const full: Plan = {
     op, kernel: 'normalizeRows', units: rows, unitLength: n, bindings: plan.bindings, sameOk: SAME_OK,
     scalars: plan.scalars, unitFields: [P_UNITS], workBytes: gathers ? () => k.rowWorkspaceBytes(n) : undefined,
-    half: callDtype(a.dtype, plan.bindings),
+    half: callDtype(a.dtype, plan.bindings, out === undefined ? y : undefined),
   };
   if (length > 0) {
     execute(full);
