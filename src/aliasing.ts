@@ -26,11 +26,8 @@ const bytesPer = (a: TensorLike): number => (a instanceof Tensor ? bytesOf(a.dty
 /** Whether two non-empty arguments share at least one byte. */
 function overlap(a: TensorLike, b: TensorLike): boolean {
   if (a.length === 0 || b.length === 0) return false;
-  if (a instanceof Tensor && b instanceof Tensor) {
-    const sa = pointerOf(a);
-    const sb = pointerOf(b);
-    return sa < sb + b.length * bytesPer(b) && sb < sa + a.length * bytesPer(a);
-  }
+  // Every live Tensor owns its own block of wasm memory (and a freed one is refused before this).
+  if (a instanceof Tensor && b instanceof Tensor) return a === b;
   if (bufferOf(a) !== bufferOf(b)) return false;
   const sa = startOf(a);
   const sb = startOf(b);

@@ -4,7 +4,7 @@
 import { NormkitError } from './errors.js';
 import { P_WORK, PARAM_BLOCK_BYTES } from './generated/abi.js';
 import { Tensor, clearBytes, pointerOf, writeF64, writeI32 } from './memory.js';
-import { beginStaging, commitStaging, finishStaging, slotPtr, stage, type StageEnd } from './staging.js';
+import { beginStaging, commitStaging, finishStaging, slotPtr, stage, workspace, type StageEnd } from './staging.js';
 import { checkAliasing, needsSnapshot } from './aliasing.js';
 import { getKernels, whenReady } from './wasm.js';
 import type { Binding, Plan } from './plan.js';
@@ -70,15 +70,61 @@ function withSnapshots(plan: Plan): readonly Binding[] {
   return bindings;
 }
 
+// Fills the parameter block for one pass (pointers of the staged or resident arguments, scalars, the
+// pass's unit count) and calls the kernel; a trap becomes a NormkitError. A binding staged in the pass has
+// its slot in `slots` (-1 otherwise: a Tensor, sliced from unit u0, or an empty array).
+function runPass(plan: Plan, bindings: readonly Binding[], count: number, u0: number, work: number): void {
+  // The block is all 0 (every kernel clears it when it returns): only this call's fields are set.
+  const params = paramBlock;
+  for (let i = 0; i < bindings.length; i++) {
+    const b = bindings[i];
+    const v = b.value;
+    const slot = slots[i];
+    writeI32(params + b.field, slot >= 0 ? slotPtr(slot) : v instanceof Tensor ? pointerOf(v) + 4 * b.unit * u0 : 0);
+  }
+  writeI32(params + P_WORK, work);
+  const { scalars, unitFields } = plan;
+  for (let i = 0; i < scalars.length; i++) {
+    const s = scalars[i];
+    if (s.f64 === true) writeF64(params + s.field, s.value);
+    else writeI32(params + s.field, s.value);
+  }
+  for (let i = 0; i < unitFields.length; i++) writeI32(params + unitFields[i], count);
+  try {
+    getKernels()[plan.kernel](params);
+  } catch (e) {
+    // A kernel that trapped did not clear its block.
+    clearBytes(params, PARAM_BLOCK_BYTES);
+    throw new NormkitError(
+      'KERNEL_FAULT',
+      `${plan.op}: the kernel trapped (${e instanceof Error ? e.message : String(e)}); no output was copied out (please report)`,
+    );
+  }
+}
+
+// Every argument a Tensor: one pass, nothing to stage or copy back, and a workspace kept across calls.
+// Distinct live Tensors never share memory, so the aliasing rules concern only a Tensor bound twice.
+function runResident(plan: Plan): void {
+  const all = plan.bindings;
+  let twice = false;
+  for (let i = 0; i < all.length && !twice; i++) {
+    for (let j = i + 1; j < all.length; j++) twice ||= all[i].value === all[j].value;
+  }
+  if (twice) checkAliasing(plan);
+  const bytes = plan.workBytes + plan.units * plan.workBytesPerUnit;
+  for (let i = 0; i < all.length; i++) slots[i] = -1;
+  runPass(plan, all, plan.units, 0, bytes > 0 ? workspace(bytes, plan.op) : 0);
+}
+
 /** Runs `plan`: validates its aliasing, then stages, calls the kernel and copies out, pass by pass. */
 export function execute(plan: Plan): void {
-  const k = getKernels();
-  const { units } = plan;
+  const { units, bindings: all } = plan;
   // The one check that every kernel access stays inside the call's arrays: a sliced argument holds
   // exactly its units, and a whole one is read or written only as far as its own length.
   let staged = false; // an argument sliced by the units is copied through scratch
-  let copies = plan.workBytes !== undefined; // anything at all is staged
-  for (const b of plan.bindings) {
+  let copies = false; // any argument at all is copied through scratch
+  for (let i = 0; i < all.length; i++) {
+    const b = all[i];
     const plain = !resident(b.value) && b.value.length > 0;
     copies ||= plain;
     if (b.unit === 0) continue;
@@ -87,51 +133,21 @@ export function execute(plan: Plan): void {
     }
     staged ||= plain;
   }
+  if (!copies) {
+    runResident(plan);
+    return;
+  }
   checkAliasing(plan);
+  const { workBytes, workBytesPerUnit } = plan;
   const step = unitsPerPass(plan, staged);
-  const bindings = step < units ? withSnapshots(plan) : plan.bindings;
-  const params = paramBlock;
-  const kernel = k[plan.kernel];
+  const bindings = step < units ? withSnapshots(plan) : all;
   // Main input and output staged in one slot: the kernel computes in place over the staged input.
   const x = bindings[0].value;
   const y = bindings.length > 1 ? bindings[1].value : x;
   const shareSlot = bindings.length > 1 && bindings[1].role === 'out' && bindings[0].unit === bindings[1].unit &&
     !resident(x) && !resident(y);
-  let workSlot = -1;
-  // Fills the parameter block for one pass (pointers of the staged or resident arguments, scalars, the
-  // pass's unit count) and calls the kernel; a trap becomes a NormkitError.
-  const runPass = (count: number, u0: number): void => {
-    // Every field starts at 0 (absent) so that nothing of an earlier call is read.
-    clearBytes(params, PARAM_BLOCK_BYTES);
-    for (let i = 0; i < bindings.length; i++) {
-      const b = bindings[i];
-      const v = b.value;
-      const ptr = slots[i] >= 0 ? slotPtr(slots[i]) : resident(v) ? pointerOf(v as Tensor) + 4 * b.unit * u0 : 0;
-      writeI32(params + b.field, ptr);
-    }
-    if (workSlot >= 0) writeI32(params + P_WORK, slotPtr(workSlot));
-    for (const s of plan.scalars) {
-      if (s.f64) writeF64(params + s.field, s.value);
-      else writeI32(params + s.field, s.value);
-    }
-    for (const f of plan.unitFields) writeI32(params + f, count);
-    try {
-      kernel(params);
-    } catch (e) {
-      throw new NormkitError(
-        'KERNEL_FAULT',
-        `${plan.op}: the kernel trapped (${e instanceof Error ? e.message : String(e)}); no output was copied out (please report)`,
-      );
-    }
-  };
   for (let u0 = 0; u0 < units; u0 += step) {
     const count = Math.min(step, units - u0);
-    if (!copies) {
-      // Every argument a Tensor: nothing to stage or copy back.
-      for (let i = 0; i < bindings.length; i++) slots[i] = -1;
-      runPass(count, u0);
-      continue;
-    }
     beginStaging();
     let done = false;
     try {
@@ -148,9 +164,10 @@ export function execute(plan: Plan): void {
         else if (b.role === 'out') slots[i] = stage(null, undefined, part(v, off, len), dtype, len);
         else slots[i] = stage(part(v, 0, len), dtype, part(v, 0, len), dtype, len);
       }
-      workSlot = plan.workBytes === undefined ? -1 : stage(null, undefined, null, undefined, Math.ceil((plan.workBytes(count) >>> 0) / 4));
+      const bytes = workBytes + count * workBytesPerUnit;
+      const workSlot = bytes > 0 ? stage(null, undefined, null, undefined, Math.ceil(bytes / 4)) : -1;
       commitStaging(plan.op);
-      runPass(count, u0);
+      runPass(plan, bindings, count, u0, workSlot >= 0 ? slotPtr(workSlot) : 0);
       done = true;
     } finally {
       finishStaging(done);
@@ -175,4 +192,3 @@ export function fillNaN(plan: Plan, a: TensorLike): void {
   if (dtype === undefined) result<Float32Array>(a).fill(NaN);
   else (a instanceof Tensor ? (a.array as Uint16Array) : (part(a, 0, a.length) as Uint16Array)).fill(dtype === 'float16' ? 0x7e00 : 0x7fc0);
 }
-

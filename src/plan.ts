@@ -46,6 +46,10 @@ export interface Plan {
   readonly unitFields: readonly number[];
   /** The dtype of the half-precision arguments (validate.ts's callDtype), if any. */
   readonly half?: HalfDtype | undefined;
-  /** Bytes of kernel workspace for a pass of `count` units (the WORK field), if the kernel takes any. */
-  readonly workBytes?: (count: number) => number;
+  /**
+   * Kernel workspace (the WORK field) for a pass of `count` units: workBytes + count * workBytesPerUnit
+   * bytes; none when both are 0.
+   */
+  readonly workBytes: number;
+  readonly workBytesPerUnit: number;
 }

@@ -57,6 +57,24 @@ export function stage(
   return i;
 }
 
+// Grows the scratch block to at least `total` bytes (with headroom where it fits); may grow memory.
+function reserve(total: number, what: string): void {
+  if (total <= scratchBytes) return;
+  if (scratchPtr !== 0) deallocate(scratchPtr);
+  scratchPtr = 0;
+  scratchBytes = 0;
+  let bytes = Math.max(total, Math.min(MAX_BYTES, Math.ceil(total * 1.25)));
+  try {
+    scratchPtr = allocate(bytes, what);
+  } catch (e) {
+    // The 25% headroom may not fit where the exact size still does.
+    if (bytes === total) throw e;
+    bytes = total;
+    scratchPtr = allocate(bytes, what);
+  }
+  scratchBytes = bytes;
+}
+
 const stale = (end: StageEnd | null, length: number): boolean => end !== null && typeof end !== 'number' && end.length !== length;
 
 /** Widens `length` half-precision values into float32 at byte address `to`. */
@@ -79,26 +97,12 @@ function narrow(from: number, dtype: HalfDtype, dst: Uint16Array | number, lengt
 
 /** Makes room for every reserved slot (this may grow memory) and copies the inputs in. */
 export function commitStaging(what: string): void {
-  if (total > scratchBytes) {
-    if (scratchPtr !== 0) deallocate(scratchPtr);
-    scratchPtr = 0;
-    scratchBytes = 0;
-    let bytes = Math.max(total, Math.min(MAX_BYTES, Math.ceil(total * 1.25)));
-    try {
-      try {
-        scratchPtr = allocate(bytes, what);
-      } catch (e) {
-        // The 25% headroom may not fit where the exact size still does.
-        if (bytes === total) throw e;
-        bytes = total;
-        scratchPtr = allocate(bytes, what);
-      }
-    } catch (e) {
-      // TOO_LARGE: drop the references to the caller's arrays; nothing was copied.
-      finishStaging(false);
-      throw e;
-    }
-    scratchBytes = bytes;
+  try {
+    reserve(total, what);
+  } catch (e) {
+    // TOO_LARGE: drop the references to the caller's arrays; nothing was copied.
+    finishStaging(false);
+    throw e;
   }
   for (let i = 0; i < count; i++) {
     // A plain view of wasm memory (a Tensor's .array) is detached when the memory grows: nothing can be
@@ -139,6 +143,16 @@ export function finishStaging(copyOut = true): void {
     dsts[i] = null;
   }
   count = 0;
+}
+
+
+/**
+ * Kernel workspace of at least `bytes` for a call that stages nothing (every argument a Tensor): the
+ * scratch block, idle in such a call. The pointer is good until the next allocation of wasm memory.
+ */
+export function workspace(bytes: number, what: string): number {
+  reserve(bytes, what);
+  return scratchPtr;
 }
 
 onMemoryPressure(() => {

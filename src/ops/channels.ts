@@ -51,7 +51,9 @@ interface ChannelCall {
   made: TensorLike | undefined;
 }
 
-const X_NAMES: ChannelSpec = { x: 'x', shape: 'shape', perSampleAffine: true };
+const X_NAMES: ChannelSpec = { x: 'x', shape: 'shape', lengthWhy: 'the length of x', perSampleAffine: true };
+const BATCH_NORM_NAMES: ChannelSpec = { ...X_NAMES, perSampleAffine: false };
+const CONTENT_NAMES: ChannelSpec = { x: 'content', shape: 'contentShape', lengthWhy: 'the length of content', perSampleAffine: true };
 
 /** The options every channel op shares, each read once. */
 interface ChannelArgs {
@@ -79,29 +81,46 @@ interface ChannelArgs {
 interface ChannelSpec {
   x: string;
   shape: string;
+  /** Why out and sumOut have the length they must have. */
+  lengthWhy: string;
   perSampleAffine: boolean;
 }
+
+/** A per-channel operand's parameter-block field and its names in messages, built once. */
+interface ChannelOperand {
+  name: string;
+  shapeName: string;
+  countWhy: string;
+  field: number;
+}
+function operand(name: string, field: number): ChannelOperand {
+  const shapeName = `${name}Shape`;
+  return { name, shapeName, countWhy: `the product of ${shapeName}`, field };
+}
+const WEIGHT = operand('weight', P_WEIGHT);
+const BIAS = operand('bias', P_BIAS);
+const RESIDUAL = operand('residual', P_RESIDUAL);
+const INPUT_BIAS = operand('inputBias', P_INPUT_BIAS);
 
 // A per-channel operand: the default [C], or one value per (sample, channel) by its shape option. Binds it
 // (with the samples when it has one value per sample) and returns its step, or undefined when it is
 // shaped like x over the spatial axes too (residual and inputBias only).
 function bindPerChannel(
-  call: ChannelCall & { shape: number[] }, operand: { name: string; field: number; value: TensorLike; shape: unknown },
-  spatialOk: boolean,
+  call: ChannelCall & { shape: number[] }, f: ChannelOperand, value: TensorLike, shapeIn: unknown, spatialOk: boolean,
 ): number | undefined {
-  const { name, field, value, shape: shapeIn } = operand;
+  const { name, field } = f;
   const { C, shape, channelsLast, bindings, length } = call;
   if (shapeIn === undefined) {
-    checkLength(name, value, C, `one per channel: C = ${C}`);
+    checkLength(name, value, C, 'one per channel C');
     bindings.push({ name, value, role: 'in', field, unit: 0 });
     return 0;
   }
-  const opShape = readShapeOption(`${name}Shape`, shapeIn);
+  const opShape = readShapeOption(f.shapeName, shapeIn);
   const count = opShape.reduce((a, b) => a * b, 1);
-  checkLength(name, value, count, `the product of ${name}Shape ${describe(opShape)} = ${count}`);
+  checkLength(name, value, count, f.countWhy);
   const data = value instanceof Tensor ? value.array : value;
   const rules = { channelsLast, spatialOk, perSampleOk: spatialOk || call.perSampleOk };
-  const resolved = channelOperand(`${name}Shape`, data, opShape, shape, rules);
+  const resolved = channelOperand(f.shapeName, data, opShape, shape, rules);
   if (resolved === undefined) {
     bindings.push({ name, value, role: 'in', field, unit: length / Math.max(call.N, 1) });
     return undefined;
@@ -111,12 +130,12 @@ function bindPerChannel(
 }
 
 // An optional operand is a tensor when given; its shape option only with it. Returns whether it is given.
-function given(name: string, v: unknown, shapeName: string, s: unknown): v is TensorLike {
+function given(f: ChannelOperand, v: unknown, s: unknown): v is TensorLike {
   if (v !== undefined) {
-    lengthOf(name, v);
+    lengthOf(f.name, v);
     return true;
   }
-  if (s !== undefined) throw new NormkitError('INVALID_OPTION', `${shapeName}: only meaningful with ${name}, but ${name} is undefined`);
+  if (s !== undefined) throw new NormkitError('INVALID_OPTION', `${f.shapeName}: only meaningful with ${f.name}, but ${f.name} is undefined`);
   return false;
 }
 
@@ -129,7 +148,7 @@ function channelCall(x: TensorLike, shapeIn: readonly number[], a: ChannelArgs, 
   const [N, C, HW] = channelDims(shape, channelsLast);
   const epilogue = checkActivation(a.activation);
   const { out, sumOut, mean, invStd } = a;
-  if (out !== undefined) checkLength('out', out, length, `the length of ${spec.x}`);
+  if (out !== undefined) checkLength('out', out, length, spec.lengthWhy);
   const y = (out as TensorLike | undefined) ?? outputLike(x, length);
   const bindings: Binding[] = [
     { name: spec.x, value: x, role: 'in', field: P_X, unit: C * HW },
@@ -141,24 +160,24 @@ function channelCall(x: TensorLike, shapeIn: readonly number[], a: ChannelArgs, 
     perSampleOk: spec.perSampleAffine, dtype: a.dtype, made: out === undefined ? y : undefined,
   };
   let flags = channelsLast ? FLAG_CHANNELS_LAST : 0;
-  if (given('weight', a.weight, 'weightShape', a.weightShape)) {
-    scalars.push({ field: P_WEIGHT_STEP, value: bindPerChannel(call, { name: 'weight', field: P_WEIGHT, value: a.weight, shape: a.weightShape }, false) ?? 0 });
+  if (given(WEIGHT, a.weight, a.weightShape)) {
+    scalars.push({ field: P_WEIGHT_STEP, value: bindPerChannel(call, WEIGHT, a.weight, a.weightShape, false) ?? 0 });
   }
-  if (given('bias', a.bias, 'biasShape', a.biasShape)) {
-    scalars.push({ field: P_BIAS_STEP, value: bindPerChannel(call, { name: 'bias', field: P_BIAS, value: a.bias, shape: a.biasShape }, false) ?? 0 });
+  if (given(BIAS, a.bias, a.biasShape)) {
+    scalars.push({ field: P_BIAS_STEP, value: bindPerChannel(call, BIAS, a.bias, a.biasShape, false) ?? 0 });
   }
-  const hasResidual = given('residual', a.residual, 'residualShape', a.residualShape);
+  const hasResidual = given(RESIDUAL, a.residual, a.residualShape);
   if (hasResidual) {
     // Without residualShape the residual is shaped like x.
-    const step = bindPerChannel(call, { name: 'residual', field: P_RESIDUAL, value: a.residual as TensorLike, shape: a.residualShape ?? shape }, true);
+    const step = bindPerChannel(call, RESIDUAL, a.residual as TensorLike, a.residualShape ?? shape, true);
     if (step !== undefined) {
       flags |= FLAG_RESIDUAL_PER_CHANNEL;
       scalars.push({ field: P_RESIDUAL_STEP, value: step });
     }
   }
-  const hasInputBias = given('inputBias', a.inputBias, 'inputBiasShape', a.inputBiasShape);
+  const hasInputBias = given(INPUT_BIAS, a.inputBias, a.inputBiasShape);
   if (hasInputBias) {
-    const step = bindPerChannel(call, { name: 'inputBias', field: P_INPUT_BIAS, value: a.inputBias as TensorLike, shape: a.inputBiasShape }, true);
+    const step = bindPerChannel(call, INPUT_BIAS, a.inputBias as TensorLike, a.inputBiasShape, true);
     if (step !== undefined) {
       flags |= FLAG_INPUT_BIAS_PER_CHANNEL;
       scalars.push({ field: P_INPUT_BIAS_STEP, value: step });
@@ -168,7 +187,7 @@ function channelCall(x: TensorLike, shapeIn: readonly number[], a: ChannelArgs, 
     if (!hasResidual && !hasInputBias) {
       throw new NormkitError('INVALID_OPTION', 'sumOut: only meaningful with residual or inputBias, but both are undefined');
     }
-    checkLength('sumOut', sumOut, length, `the length of ${spec.x}`);
+    checkLength('sumOut', sumOut, length, spec.lengthWhy);
     bindings.push({ name: 'sumOut', value: sumOut as TensorLike, role: 'out', field: P_SUM_OUT, unit: C * HW });
   }
   if (mean !== undefined) lengthOf('mean', mean);
@@ -181,7 +200,7 @@ function channelCall(x: TensorLike, shapeIn: readonly number[], a: ChannelArgs, 
 function bindStats(call: ChannelCall, a: { mean: unknown; invStd: unknown }, perSample: number): void {
   const { N, C } = call;
   const length = perSample > 0 ? N * perSample : C;
-  const why = perSample > 0 ? `one value per (sample, group): ${N} x ${perSample}` : `one per channel: C = ${C}`;
+  const why = perSample > 0 ? 'one value per (sample, group)' : 'one per channel C';
   if (a.mean !== undefined) {
     checkLength('mean', a.mean, length, why);
     call.bindings.push({ name: 'mean', value: a.mean as TensorLike, role: 'out', field: P_MEAN_OUT, unit: perSample });
@@ -195,8 +214,9 @@ function bindStats(call: ChannelCall, a: { mean: unknown; invStd: unknown }, per
 /** What a channel op adds to the common plan. */
 interface PlanSpec {
   scalars: Scalar[];
-  /** Kernel workspace for a pass of `count` samples. */
-  workBytes: (count: number) => number;
+  /** Kernel workspace for a pass of `count` samples: workBytes + count * workBytesPerUnit bytes. */
+  workBytes: number;
+  workBytesPerUnit?: number;
   /** One unit of all samples (batchNorm training: the statistics span the batch). */
   whole?: boolean;
   /** Fields that receive each pass's sample count (default: UNITS). */
@@ -223,9 +243,13 @@ function channelPlan(op: string, kernel: KernelName, call: ChannelCall, spec: Pl
     op, kernel, units: whole ? 1 : N, unitLength: whole ? 0 : C * HW, bindings,
     sameOk: bindings[0].name === 'content' ? SAME_OK.content : SAME_OK.x, scalars,
     unitFields: whole ? NO_FIELDS : spec.unitFields ?? UNITS_FIELD, workBytes: spec.workBytes,
+    workBytesPerUnit: spec.workBytesPerUnit ?? 0,
     half: callDtype(call.dtype, bindings, call.made),
   };
 }
+
+// The kernels' workspace size: a wasm usize, which reaches JS as a signed i32.
+const workspaceBytes = (C: number, styleGroups: number): number => getKernels().workspaceBytes(C, styleGroups) >>> 0;
 
 const NO_FIELDS: readonly number[] = [];
 const UNITS_FIELD: readonly number[] = [P_UNITS];
@@ -251,7 +275,7 @@ export function batchNorm<X extends TensorLike, O extends TensorLike | undefined
     momentum = 0.1, unbiasedRunningVar = true, eps: epsIn = 1e-5, out, activation, residual, residualShape, inputBias,
     inputBiasShape, sumOut, mean, invStd, dtype,
   } = readOptions('batchNorm', options, BATCH_NORM_OPTIONS);
-  const k = getKernels();
+  getKernels(); // NOT_READY before anything else
   const eps = checkEps(epsIn);
   const training = checkBoolean('training', trainingIn);
   const unbiased = checkBoolean('unbiasedRunningVar', unbiasedRunningVar);
@@ -267,10 +291,10 @@ export function batchNorm<X extends TensorLike, O extends TensorLike | undefined
   const call = channelCall(x, shape, {
     layout, weight, weightShape, bias, biasShape, out, activation, residual, residualShape, inputBias, inputBiasShape,
     sumOut, mean, invStd, dtype,
-  }, { ...X_NAMES, perSampleAffine: false });
+  }, BATCH_NORM_NAMES);
   bindStats(call, { mean, invStd }, 0);
   const { N, C, HW, length } = call;
-  const why = `one per channel: C = ${C}`;
+  const why = 'one per channel C';
   if (training) {
     if ((runningMean === undefined) !== (runningVar === undefined)) {
       throw new NormkitError(
@@ -297,7 +321,7 @@ export function batchNorm<X extends TensorLike, O extends TensorLike | undefined
   if (runningMean !== undefined) call.bindings.push({ name: 'runningMean', value: runningMean as TensorLike, role, field: P_RUNNING_MEAN, unit: 0 });
   if (runningVar !== undefined) call.bindings.push({ name: 'runningVar', value: runningVar as TensorLike, role, field: P_RUNNING_VAR, unit: 0 });
   if (length > 0) checkWorkspace('batchNorm', C, 0);
-  const workBytes = () => k.workspaceBytes(C, 0);
+  const workBytes = workspaceBytes(C, 0);
   const eps64 = { field: P_EPS, value: eps, f64: true };
   const plan = training
     ? channelPlan('batchNorm', 'batchNormTraining', call, {
@@ -316,7 +340,7 @@ function groupNormCall<R>(
     layout = 'NCHW', weight, weightShape, bias, biasShape, eps: epsIn = 1e-5, out, activation, residual, residualShape,
     inputBias, inputBiasShape, sumOut, mean, invStd, dtype,
   } = readOptions(op, options, CHANNEL_NORM_OPTIONS);
-  const k = getKernels();
+  getKernels(); // NOT_READY before anything else
   const eps = checkEps(epsIn);
   const call = channelCall(x, shape, {
     layout, weight, weightShape, bias, biasShape, out, activation, residual, residualShape, inputBias, inputBiasShape,
@@ -334,7 +358,7 @@ function groupNormCall<R>(
   if (length > 0) checkWorkspace(op, C, 0);
   const plan = channelPlan(op, 'groupNorm', call, {
     scalars: [{ field: P_GROUPS, value: G }, { field: P_EPS, value: eps, f64: true }],
-    workBytes: () => k.workspaceBytes(C, 0),
+    workBytes: workspaceBytes(C, 0),
   });
   return run(plan, call);
 }
@@ -369,11 +393,11 @@ export function adaIN<X extends TensorLike, O extends TensorLike | undefined = u
     layout = 'NCHW', eps: epsIn = 1e-5, out, activation, residual, residualShape, inputBias, inputBiasShape, sumOut,
     mean, invStd, dtype,
   } = readOptions('adaIN', options, ADAIN_OPTIONS);
-  const k = getKernels();
+  getKernels(); // NOT_READY before anything else
   const eps = checkEps(epsIn);
   const call = channelCall(content, contentShape, {
     layout, out, activation, residual, residualShape, inputBias, inputBiasShape, sumOut, mean, invStd, dtype,
-  }, { x: 'content', shape: 'contentShape', perSampleAffine: true });
+  }, CONTENT_NAMES);
   bindStats(call, { mean, invStd }, call.C);
   const { N, C, length, channelsLast } = call;
   const styleLength = lengthOf('style', style);
@@ -397,7 +421,9 @@ export function adaIN<X extends TensorLike, O extends TensorLike | undefined = u
   if (broadcast) scalars.push({ field: P_STYLE_UNITS, value: 1 });
   const plan = channelPlan('adaIN', 'adaIN', call, {
     scalars,
-    workBytes: (count) => k.workspaceBytes(C, (broadcast ? 1 : count) * C),
+    // A per-sample style needs C more style records per sample of the pass.
+    workBytes: workspaceBytes(C, broadcast ? C : 0),
+    workBytesPerUnit: broadcast ? 0 : workspaceBytes(C, C) - workspaceBytes(C, 0),
     unitFields: broadcast ? UNITS_FIELD : [P_UNITS, P_STYLE_UNITS],
   });
   return run(plan, call);

@@ -18,6 +18,7 @@ import type { LayerNormOptions, Output, RmsNormOptions, TensorLike } from '../ty
 const COMMON = ['axis', 'weight', 'weightShape', 'eps', 'residual', 'residualShape', 'inputBias', 'inputBiasShape', 'sumOut', 'out', 'activation', 'dtype'];
 const LAYER_NORM_OPTIONS = new Set([...COMMON, 'bias', 'biasShape', 'mean', 'invStd']);
 const RMS_NORM_OPTIONS = new Set([...COMMON, 'invStd']);
+const UNITS_FIELD: readonly number[] = [P_UNITS];
 // out and sumOut may be x or residual itself: each element is read before it is written.
 const SAME_OK = [['out', 'x'], ['out', 'residual'], ['sumOut', 'x'], ['sumOut', 'residual']] as const;
 
@@ -36,19 +37,29 @@ function firstAxis(shape: readonly number[], axis: unknown): number {
 /** Options of the row ops, each read once. */
 type RowArgs = { [K in keyof LayerNormOptions]-?: unknown };
 
-/** The parameter-block fields of one broadcastable operand of the row ops. */
+/** One broadcastable operand of the row ops: its parameter-block fields, and its names in messages. */
 interface OperandFields {
   name: string;
+  shapeName: string;
+  /** Why the operand has the length it must have, when its shape option gives that length. */
+  countWhy: string;
+  rowsName: string;
+  indexName: string;
   ptr: number;
   rows: number;
   step: number;
   inner?: number;
   index?: number;
 }
-const RESIDUAL: OperandFields = { name: 'residual', ptr: P_RESIDUAL, rows: P_RESIDUAL_ROWS, step: P_RESIDUAL_STEP };
-const INPUT_BIAS: OperandFields = { name: 'inputBias', ptr: P_INPUT_BIAS, rows: P_INPUT_BIAS_ROWS, step: P_INPUT_BIAS_STEP };
-const WEIGHT: OperandFields = { name: 'weight', ptr: P_WEIGHT, rows: P_WEIGHT_ROWS, step: P_WEIGHT_STEP, inner: P_WEIGHT_INNER, index: P_WEIGHT_INDEX };
-const BIAS: OperandFields = { name: 'bias', ptr: P_BIAS, rows: P_BIAS_ROWS, step: P_BIAS_STEP, inner: P_BIAS_INNER, index: P_BIAS_INDEX };
+// The names are built once here, not in every call.
+function operand(name: string, fields: Pick<OperandFields, 'ptr' | 'rows' | 'step' | 'inner' | 'index'>): OperandFields {
+  const shapeName = `${name}Shape`;
+  return { name, shapeName, countWhy: `the product of ${shapeName}`, rowsName: `${name} rows`, indexName: `${name} index`, ...fields };
+}
+const RESIDUAL = operand('residual', { ptr: P_RESIDUAL, rows: P_RESIDUAL_ROWS, step: P_RESIDUAL_STEP });
+const INPUT_BIAS = operand('inputBias', { ptr: P_INPUT_BIAS, rows: P_INPUT_BIAS_ROWS, step: P_INPUT_BIAS_STEP });
+const WEIGHT = operand('weight', { ptr: P_WEIGHT, rows: P_WEIGHT_ROWS, step: P_WEIGHT_STEP, inner: P_WEIGHT_INNER, index: P_WEIGHT_INDEX });
+const BIAS = operand('bias', { ptr: P_BIAS, rows: P_BIAS_ROWS, step: P_BIAS_STEP, inner: P_BIAS_INNER, index: P_BIAS_INDEX });
 
 /** A call's layout of the row ops: x's shape, split into rows before `first` and n positions from it. */
 interface Rows {
@@ -71,28 +82,28 @@ function bindOperand(
   if (shapeIn === undefined) {
     // The default shape: x's for residual (read with the rows), the group's for the others.
     const sliced = f === RESIDUAL;
-    checkLength(f.name, value, sliced ? length : n, sliced ? 'the length of x' : `the product of shape[axis..] = ${n}`);
+    checkLength(f.name, value, sliced ? length : n, sliced ? 'the length of x' : 'the product of shape[axis..]');
     plan.bindings.push({ name: f.name, value, role: 'in', field: f.ptr, unit: sliced && rows > 1 ? n : 0 });
     if (sliced) plan.scalars.push({ field: f.step, value: n });
     return false;
   }
   const { shape, first } = x;
-  const shapeName = `${f.name}Shape`;
+  const { shapeName } = f;
   const fullRowsOnly = f.inner === undefined;
   const opShape = readShapeOption(shapeName, shapeIn);
   const count = opShape.reduce((a, b) => a * b, 1);
-  checkLength(f.name, value, count, `the product of ${shapeName} ${describe(opShape)} = ${count}`);
+  checkLength(f.name, value, count, f.countWhy);
   const operand = rowOperand(shapeName, opShape, shape, first, fullRowsOnly);
   // An operand shaped like x is read with the rows; any other is read whole in every pass.
   const sliced = operand.rows === undefined && operand.step === n && n > 0 && rows > 1;
   plan.bindings.push({ name: f.name, value, role: 'in', field: f.ptr, unit: sliced ? n : 0 });
   if (operand.rows !== undefined) {
-    plan.bindings.push({ name: `${f.name} rows`, value: operand.rows, role: 'in', field: f.rows, unit: 1 });
+    plan.bindings.push({ name: f.rowsName, value: operand.rows, role: 'in', field: f.rows, unit: 1 });
   }
   plan.scalars.push({ field: f.step, value: sliced ? n : operand.rows === undefined ? operand.step : 0 });
   if (f.inner !== undefined && f.index !== undefined) {
     plan.scalars.push({ field: f.inner, value: operand.inner });
-    if (operand.index !== undefined) plan.bindings.push({ name: `${f.name} index`, value: operand.index, role: 'in', field: f.index, unit: 0 });
+    if (operand.index !== undefined) plan.bindings.push({ name: f.indexName, value: operand.index, role: 'in', field: f.index, unit: 0 });
   }
   return operand.inner !== INNER_FULL;
 }
@@ -135,8 +146,8 @@ function normalizeRows<R>(op: string, x: TensorLike, shapeIn: readonly number[],
     checkLength('sumOut', sumOut, length, 'the length of x');
   }
   if (out !== undefined) checkLength('out', out, length, 'the length of x');
-  if (mean !== undefined) checkLength('mean', mean, rows, `one value per group: ${rows}`);
-  if (invStd !== undefined) checkLength('invStd', invStd, rows, `one value per group: ${rows}`);
+  if (mean !== undefined) checkLength('mean', mean, rows, 'one value per group');
+  if (invStd !== undefined) checkLength('invStd', invStd, rows, 'one value per group');
   const y = out ?? outputLike(x, length);
   const layout: Rows = { shape, first, rows, n, length };
   const plan = {
@@ -161,7 +172,7 @@ function normalizeRows<R>(op: string, x: TensorLike, shapeIn: readonly number[],
   if (invStd !== undefined) plan.bindings.push({ name: 'invStd', value: invStd, role: 'out', field: P_INV_STD_OUT, unit: 1 });
   const full: Plan = {
     op, kernel: 'normalizeRows', units: rows, unitLength: n, bindings: plan.bindings, sameOk: SAME_OK,
-    scalars: plan.scalars, unitFields: [P_UNITS], workBytes: gathers ? () => k.rowWorkspaceBytes(n) : undefined,
+    scalars: plan.scalars, unitFields: UNITS_FIELD, workBytes: gathers ? k.rowWorkspaceBytes(n) >>> 0 : 0, workBytesPerUnit: 0,
     half: callDtype(a.dtype, plan.bindings, out === undefined ? y : undefined),
   };
   if (length > 0) {
