@@ -186,21 +186,27 @@ export function memoryStats(): { memoryBytes: number; allocatedBytes: number; bl
 }
 
 /** The pointer of a Tensor: for the executor only (a Tensor's pointer is private). */
-export let pointerOf: (t: Tensor) => number;
+export let pointerOf: (t: Tensor<Dtype>) => number;
 let makeTensor: <D extends Dtype>(length: number, dtype: D) => Tensor<D>;
 
 /** Bytes per element of a dtype. */
 export const bytesOf = (dtype: Dtype): number => (dtype === 'float32' ? 4 : 2);
 
-/** The array type of a Tensor's dtype: float32 values, or the bits of a half-precision dtype. */
-export type TensorArray<D extends Dtype> = D extends 'float32' ? Float32Array<ArrayBuffer> : Uint16Array<ArrayBuffer>;
+/**
+ * The array type of a Tensor's dtype: float32 values, or the bits of a half-precision dtype (either for a
+ * Tensor of any dtype). Not distributed, so that a Tensor narrowed from `unknown` reads as float32, as
+ * before half precision.
+ */
+export type TensorArray<D extends Dtype> = [D] extends ['float32']
+  ? Float32Array<ArrayBuffer>
+  : [D] extends ['float16' | 'bfloat16'] ? Uint16Array<ArrayBuffer> : Float32Array<ArrayBuffer> | Uint16Array<ArrayBuffer>;
 
 /**
  * A tensor that lives in wasm memory, so ops read and write it without copying: float32 values, or
- * float16 or bfloat16 bits (`dtype`). `array` is re-derived whenever the memory has grown, so it never goes
+ * float16 or bfloat16 bits (`dtype`; `Tensor` alone is a float32 one, `Tensor<Dtype>` any). `array` is re-derived whenever the memory has grown, so it never goes
  * stale; a Tensor must be freed explicitly. Made by {@link tensor}.
  */
-export class Tensor<D extends Dtype = Dtype> {
+export class Tensor<D extends Dtype = 'float32'> {
   /** Byte offset in linear memory; 0 for an empty tensor. */
   #ptr: number;
   readonly length: number;
@@ -331,8 +337,11 @@ function readDtype(options: unknown): Dtype {
  * Allocates a zero-copy tensor: `tensor(n)` is zero-filled, `tensor(data)` holds a copy of `data`;
  * `{ dtype: 'float16' }` or `'bfloat16'` stores half-precision bits (see {@link Tensor.set}).
  */
-export function tensor<D extends Dtype = 'float32'>(lengthOrData: number | ArrayLike<number>, options?: TensorOptions<D>): Tensor<D> {
-  const dtype = readDtype(options) as D;
+export function tensor<D extends Dtype>(lengthOrData: number | ArrayLike<number>, options: TensorOptions<D> & { dtype: D }): Tensor<D>;
+// Last, so that ReturnType<typeof tensor> stays the float32 Tensor it was before half precision.
+export function tensor(lengthOrData: number | ArrayLike<number>, options?: TensorOptions<'float32'>): Tensor;
+export function tensor(lengthOrData: number | ArrayLike<number>, options?: TensorOptions<Dtype>): Tensor<Dtype> {
+  const dtype = readDtype(options);
   if (typeof lengthOrData === 'number') return makeTensor(lengthOrData, dtype);
   if (lengthOrData == null || typeof lengthOrData.length !== 'number') {
     throw new NormkitError('INVALID_TENSOR', `tensor: expected a length or an array of numbers, got ${String(lengthOrData)}`);

@@ -1,4 +1,4 @@
-import type { Tensor } from './memory.js';
+import type { Tensor, TensorArray } from './memory.js';
 
 // Every option below may be left out or set to `undefined`, which both mean "not given" (the default
 // applies). `| undefined` is spelled out so that projects with `exactOptionalPropertyTypes` can pass
@@ -32,7 +32,7 @@ export type TensorLike = Float32Array | Uint16Array | Float16ArrayLike | Tensor<
 
 /** The array type of an argument: what an op returns for it. */
 export type ArrayOf<A> = A extends Tensor<infer D>
-  ? (D extends 'float32' ? Float32Array<ArrayBuffer> : Uint16Array<ArrayBuffer>)
+  ? TensorArray<D>
   : A extends Float16ArrayLike ? A : A extends Uint16Array ? Uint16Array<ArrayBuffer> : Float32Array<ArrayBuffer>;
 
 /**

@@ -11,7 +11,7 @@
 // Runs in Node, Chromium and Firefox.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as normkit from '../src/index.js';
-import { groupNorm, layerNorm, NormkitError, ready, tensor, Tensor } from '../src/index.js';
+import { groupNorm, layerNorm, NormkitError, ready, tensor, Tensor, type Dtype } from '../src/index.js';
 import { compare, describeComparison, TOL } from './support/compare.js';
 import { fromBfloat16Bits, fromFloat16Bits } from './support/peers.js';
 import {
@@ -36,11 +36,11 @@ beforeAll(async () => {
 });
 
 /** Tensors made by a test, freed at its end. */
-const made: Tensor[] = [];
+const made: Tensor<Dtype>[] = [];
 const freeMade = () => {
   for (const t of made.splice(0)) t.free();
 };
-const keep = <T extends Tensor>(t: T): T => {
+const keep = <T extends Tensor<Dtype>>(t: T): T => {
   made.push(t);
   return t;
 };
