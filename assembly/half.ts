@@ -277,7 +277,7 @@ const TWO_M14: f32 = reinterpret<f32>(0x38800000); // 2^-14
 //   while i + 8 <= n (likewise for the 4-wide step and the scalar tail), so no unread half is overwritten;
 // - narrowing to the buffer's lower half (src = dst): the stores at bytes [2i, 2i + 16) trail the loads at
 //   [4i, 4i + 32).
-// Tested exhaustively with the helpers (test/half.node.test.ts), and in place (test/half-storage.test.ts).
+// Tested exhaustively with the helpers (test/half.test.ts), and in place (test/half-storage.test.ts).
 
 // One loop per direction, the format a literal at each call site: once inlined, -O3 keeps only its branch.
 @inline function widenLoop(src: usize, dst: usize, n: i32, float16: bool): void {

@@ -45,7 +45,7 @@ const keep = <T extends Tensor<Dtype>>(t: T): T => {
   return t;
 };
 
-/** float32 values rounded to `dtype` (normkit's narrowing, tested exhaustively in half.node.test.ts), as bits. */
+/** float32 values rounded to `dtype` (normkit's narrowing, tested exhaustively in half.test.ts), as bits. */
 const bitsOf = (a: ArrayLike<number>, dtype: HalfDtype): Uint16Array => keep(tensor(a, { dtype })).array.slice();
 const decode = (bits: ArrayLike<number>, dtype: HalfDtype): Float32Array =>
   Float32Array.from(bits, dtype === 'float16' ? fromFloat16Bits : fromBfloat16Bits);
