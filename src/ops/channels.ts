@@ -9,7 +9,7 @@ import {
   FLAG_RESIDUAL_PER_CHANNEL, FLAG_INPUT_BIAS_PER_CHANNEL,
 } from '../generated/abi.js';
 import {
-  readOptions, lengthOf, checkLength, readShape, checkEps, checkLayout, checkBoolean, channelDims, checkWorkspace,
+  readOptions, optionNames, lengthOf, checkLength, readShape, checkEps, checkLayout, checkBoolean, channelDims, checkWorkspace,
   checkActivation, callDtype,
 } from '../validate.js';
 import { readShapeOption, channelOperand } from '../broadcast.js';
@@ -24,11 +24,11 @@ const COMMON = [
   'dtype',
 ];
 const AFFINE = ['weight', 'weightShape', 'bias', 'biasShape'];
-const BATCH_NORM_OPTIONS = new Set([
+const BATCH_NORM_OPTIONS = optionNames([
   ...COMMON, ...AFFINE, 'runningMean', 'runningVar', 'training', 'momentum', 'unbiasedRunningVar',
 ]);
-const CHANNEL_NORM_OPTIONS = new Set([...COMMON, ...AFFINE]);
-const ADAIN_OPTIONS = new Set(COMMON);
+const CHANNEL_NORM_OPTIONS = optionNames([...COMMON, ...AFFINE]);
+const ADAIN_OPTIONS = optionNames(COMMON);
 
 /** A validated channel tensor with its output, and the bindings and scalars every channel op starts from. */
 interface ChannelCall {

@@ -8,7 +8,7 @@ import {
   P_BIAS_INDEX, P_RESIDUAL_STEP, P_INPUT_BIAS_STEP, P_WEIGHT_STEP, P_BIAS_STEP, P_WEIGHT_INNER, P_BIAS_INNER,
   FLAG_CENTERED, INNER_FULL,
 } from '../generated/abi.js';
-import { readOptions, lengthOf, checkLength, readShape, checkEps, checkActivation, callDtype } from '../validate.js';
+import { readOptions, optionNames, lengthOf, checkLength, readShape, checkEps, checkActivation, callDtype } from '../validate.js';
 import { readShapeOption, rowOperand } from '../broadcast.js';
 import { checkAliasing } from '../aliasing.js';
 import { execute, fillNaN, outputLike, result } from '../execute.js';
@@ -16,8 +16,8 @@ import type { Binding, Plan, Scalar } from '../plan.js';
 import type { LayerNormOptions, Output, RmsNormOptions, TensorLike } from '../types.js';
 
 const COMMON = ['axis', 'weight', 'weightShape', 'eps', 'residual', 'residualShape', 'inputBias', 'inputBiasShape', 'sumOut', 'out', 'activation', 'dtype'];
-const LAYER_NORM_OPTIONS = new Set([...COMMON, 'bias', 'biasShape', 'mean', 'invStd']);
-const RMS_NORM_OPTIONS = new Set([...COMMON, 'invStd']);
+const LAYER_NORM_OPTIONS = optionNames([...COMMON, 'bias', 'biasShape', 'mean', 'invStd']);
+const RMS_NORM_OPTIONS = optionNames([...COMMON, 'invStd']);
 const UNITS_FIELD: readonly number[] = [P_UNITS];
 // out and sumOut may be x or residual itself: each element is read before it is written.
 const SAME_OK = [['out', 'x'], ['out', 'residual'], ['sumOut', 'x'], ['sumOut', 'residual']] as const;
