@@ -11,7 +11,7 @@
 // Runs in Node, Chromium and Firefox.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as normkit from '../src/index.js';
-import { groupNorm, layerNorm, NormkitError, ready, tensor, Tensor, type Dtype } from '../src/index.js';
+import { groupNorm, layerNorm, NormkitError, ready, tensor, Tensor, type Dtype, type Float16ArrayLike } from '../src/index.js';
 import { compare, describeComparison, TOL } from './support/compare.js';
 import { fromBfloat16Bits, fromFloat16Bits } from './support/peers.js';
 import {
@@ -29,7 +29,9 @@ const nk = normkit as unknown as NormkitLike;
 const UNIT = { float16: 2 ** -11, bfloat16: 2 ** -8 } as const;
 /** Absolute rounding error among the subnormals: half the smallest subnormal. */
 const SUBNORMAL = { float16: 2 ** -25, bfloat16: 2 ** -134 } as const;
-const F16 = (globalThis as { Float16Array?: new (n: number | ArrayLike<number>) => ArrayLike<number> }).Float16Array;
+const F16 = (globalThis as {
+  Float16Array?: new (a: number | ArrayLike<number> | ArrayBuffer, offset?: number, length?: number) => Float16ArrayLike;
+}).Float16Array;
 
 beforeAll(async () => {
   await ready();
@@ -272,17 +274,23 @@ describe('Tensors, Float16Array, empty calls', () => {
     if (F16 === undefined) ctx.skip();
     const values = randn(makeRng(5), 40, 1, 2);
     const x = new F16!(values);
-    const y = layerNorm(x as never, [4, 10]) as ArrayLike<number>;
+    const y = layerNorm(x, [4, 10]);
     expect(y).toBeInstanceOf(F16!);
     const bits = layerNorm(bitsOf(x, 'float16'), [4, 10], { dtype: 'float16' });
     expect([...bitsOf(y, 'float16')]).toEqual([...bits]);
     let code: string | undefined;
     try {
-      layerNorm(x as never, [4, 10], { dtype: 'bfloat16' });
+      layerNorm(x, [4, 10], { dtype: 'bfloat16' });
     } catch (err) {
       code = (err as NormkitError).code;
     }
     expect(code).toBe('DTYPE_MISMATCH');
+    // A Float16Array x and a Uint16Array out over the same bytes, shifted: the out-of-place result.
+    const buffer = new ArrayBuffer(2 * 60);
+    new Uint16Array(buffer, 0, 40).set(bitsOf(x, 'float16'));
+    const out = new Uint16Array(buffer, 2 * 20, 40);
+    layerNorm(new F16!(buffer, 0, 40), [4, 10], { dtype: 'float16', out });
+    expect([...out]).toEqual([...bits]);
     freeMade();
   });
 
