@@ -268,3 +268,75 @@ const TWO_M14: f32 = reinterpret<f32>(0x38800000); // 2^-14
 @inline export function storeBF16(p: usize, x: f32): void {
   store<u16>(p, <u16>f32ToBF16(x));
 }
+
+// ---- arrays -------------------------------------------------------------------------------------------
+// The conversions of the executor's staging (src/staging.ts): n elements from src to dst, 2-byte aligned
+// pointers. Each body loads its vector before it stores, so both run in place over one f32 buffer:
+// - widening from half bits stored in the buffer's upper half (src = dst + 2n): the step at element i
+//   stores up to byte 4(i + 8) of dst and has read up to byte 2n + 2(i + 8), and 4(i + 8) <= 2n + 2(i + 8)
+//   while i + 8 <= n (likewise for the 4-wide step and the scalar tail), so no unread half is overwritten;
+// - narrowing to the buffer's lower half (src = dst): the stores at bytes [2i, 2i + 16) trail the loads at
+//   [4i, 4i + 32).
+// Tested exhaustively with the helpers (test/half.test.ts), and in place (test/half-storage.test.ts).
+
+// One loop per direction, the format a literal at each call site: once inlined, -O3 keeps only its branch.
+@inline function widenLoop(src: usize, dst: usize, n: i32, float16: bool): void {
+  let i = 0;
+  if (n >= 8) do {
+    const h = v128.load(src + (<usize>i << 1));
+    v128.store(dst + (<usize>i << 2), float16 ? widenF16x8Lo(h) : widenBF16x8Lo(h));
+    v128.store(dst + (<usize>i << 2), float16 ? widenF16x8Hi(h) : widenBF16x8Hi(h), 16);
+    i += 8;
+  } while (i + 8 <= n);
+  if (i + 4 <= n) {
+    const p = src + (<usize>i << 1);
+    v128.store(dst + (<usize>i << 2), float16 ? loadF16x4(p) : loadBF16x4(p));
+    i += 4;
+  }
+  for (; i < n; i++) {
+    const p = src + (<usize>i << 1);
+    store<f32>(dst + (<usize>i << 2), float16 ? loadF16(p) : loadBF16(p));
+  }
+}
+
+@inline function narrowLoop(src: usize, dst: usize, n: i32, float16: bool): void {
+  let i = 0;
+  if (n >= 8) do {
+    const p = src + (<usize>i << 2);
+    const q = dst + (<usize>i << 1);
+    if (float16) storeF16x8(q, v128.load(p), v128.load(p, 16));
+    else storeBF16x8(q, v128.load(p), v128.load(p, 16));
+    i += 8;
+  } while (i + 8 <= n);
+  if (i + 4 <= n) {
+    const v = v128.load(src + (<usize>i << 2));
+    if (float16) storeF16x4(dst + (<usize>i << 1), v);
+    else storeBF16x4(dst + (<usize>i << 1), v);
+    i += 4;
+  }
+  for (; i < n; i++) {
+    const x = load<f32>(src + (<usize>i << 2));
+    if (float16) storeF16(dst + (<usize>i << 1), x);
+    else storeBF16(dst + (<usize>i << 1), x);
+  }
+}
+
+/** n float16 values at src -> f32 at dst. */
+export function widenF16Array(src: usize, dst: usize, n: i32): void {
+  widenLoop(src, dst, n, true);
+}
+
+/** n bfloat16 values at src -> f32 at dst. */
+export function widenBF16Array(src: usize, dst: usize, n: i32): void {
+  widenLoop(src, dst, n, false);
+}
+
+/** n f32 at src -> float16 at dst. */
+export function narrowF16Array(src: usize, dst: usize, n: i32): void {
+  narrowLoop(src, dst, n, true);
+}
+
+/** n f32 at src -> bfloat16 at dst. */
+export function narrowBF16Array(src: usize, dst: usize, n: i32): void {
+  narrowLoop(src, dst, n, false);
+}

@@ -9,6 +9,7 @@ import { PARAM_BLOCK_BYTES } from './abi';
 export { rowWorkspaceBytes } from './rows';
 export { workspaceBytes } from './channels';
 export { mergeMoments } from './moments';
+export { widenF16Array, widenBF16Array, narrowF16Array, narrowBF16Array } from './half';
 
 // Every kernel leaves its parameter block all 0, as it was before the first call: the caller then sets
 // only the fields of its own call, and every other field reads 0 (absent) without being cleared.

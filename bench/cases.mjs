@@ -16,12 +16,16 @@
  * @property {'silu'} [activation]  issue 10: fused activation
  * @property {number[]} [paramShape] issue 10: weight and bias shape when not the default (AdaLN's [B, 1, H])
  * @property {string} [base]   issue 10: id of the same op without the new options, for the cost ratio
+ * @property {'float16' | 'bfloat16'} [dtype] issue 12: every array stored in this half precision
+ * @property {string} [float32] issue 12: id of the same case in float32
  */
 
 /**
  * @typedef {'layernorm'|'skiplayernorm'|'rmsnorm'|'batchnorm'|'batchnorm-train'|'instancenorm'|'groupnorm'|'adain'
  *   |'groupnorm-silu'|'skipgroupnorm'|'layernorm-adaln'|'skiplayernorm-bias'} Kind
  */
+
+import { round, UNIT } from './half.mjs';
 
 const EPS = 1e-5;
 /** PyTorch's default; ONNX's BatchNormalization momentum is 1 - this. */
@@ -34,7 +38,7 @@ function make(kind, op, shape, extra = {}) {
 }
 
 /** @type {Case[]} */
-export const CASES = [
+const FLOAT32_CASES = [
   make('layernorm', 'layerNorm', [1, 128, 768], { note: 'BERT-base sequence' }),
   make('layernorm', 'layerNorm', [8, 512, 768], { note: 'BERT-base batch 8 x 512' }),
   make('layernorm', 'layerNorm', [1, 1, 4096], { note: 'LLM decode, 1 token' }),
@@ -81,6 +85,19 @@ export const CASES = [
   }),
 ];
 
+export const HALF_DTYPES = ['float16', 'bfloat16'];
+
+/**
+ * Issue 12: every reference case (not issue 10's) in float16 and in bfloat16, each beside its float32 case;
+ * listed last, as issue 10's are.
+ */
+export const CASES = [
+  ...FLOAT32_CASES,
+  ...FLOAT32_CASES.filter((c) => !c.base).flatMap((c) =>
+    HALF_DTYPES.map((dtype) => ({ ...c, id: c.id.replace(' [', ` ${dtype} [`), dtype, float32: c.id })),
+  ),
+];
+
 /** Row ops (parameters per element of the last axis) among the kinds. */
 const ROW_KINDS = ['layernorm', 'skiplayernorm', 'rmsnorm', 'layernorm-adaln', 'skiplayernorm-bias'];
 
@@ -117,6 +134,12 @@ export function trafficFloats(c) {
   return 2 * n;
 }
 
+/** Bytes moved per call: trafficFloats in the case's element size. */
+export const trafficBytes = (c) => trafficFloats(c) * (c.dtype ? 2 : 4);
+
+/** The correctness bar: the suite's, plus one rounding of a half-precision output. */
+export const toleranceOf = (c) => TOLERANCE + (c.dtype ? UNIT[c.dtype] : 0);
+
 export const channelCount = (c) => (c.layout === 'NHWC' ? c.shape[c.shape.length - 1] : c.shape[1]);
 
 /** mulberry32: tiny, fast, and identical in every process, so each peer process rebuilds the same inputs. */
@@ -149,7 +172,16 @@ function uniform(n, lo, hi, next) {
  * an inputBias ~ U(-0.5, 0.5) per channel or hidden unit, AdaLN's weight and bias one set per sample.
  */
 export function makeInputs(c) {
-  const next = rng(seedOf(c.id));
+  const inputs = float32Inputs(c);
+  if (!c.dtype) return inputs;
+  // Issue 12: the float32 case's values rounded to the dtype; the reference is then that of the stored values.
+  for (const [key, v] of Object.entries(inputs)) if (v instanceof Float32Array) inputs[key] = round(v, c.dtype);
+  inputs.dtype = c.dtype;
+  return inputs;
+}
+
+function float32Inputs(c) {
+  const next = rng(seedOf(c.float32 ?? c.id));
   const n = elements(c.shape);
   const params = c.paramShape ? elements(c.paramShape) : ROW_KINDS.includes(c.kind) ? c.shape.at(-1) : channelCount(c);
   const inputs = { shape: c.shape, layout: c.layout, x: uniform(n, -2, 3, next) };

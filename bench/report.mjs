@@ -1,9 +1,9 @@
 // Turns the per-pass results into the published tables: times, speed-ups, accuracy and the targets.
-import { elements, trafficFloats, TOLERANCE } from './cases.mjs';
+import { elements, trafficBytes, trafficFloats, TOLERANCE } from './cases.mjs';
 
 const IMPL_ORDER = [
-  'normkit-copy', 'normkit-alloc', 'normkit-zc', 'normkit-copy-mt', 'normkit-zc-mt', 'js', 'ort-web', 'ort-web-mt', 'ort-node',
-  'ort-node-mt', 'tfjs', 'roofline',
+  'normkit-copy', 'normkit-alloc', 'normkit-zc', 'normkit-copy-mt', 'normkit-zc-mt', 'normkit-js-convert', 'js', 'ort-web',
+  'ort-web-mt', 'ort-node', 'ort-node-mt', 'tfjs', 'roofline',
 ];
 /** The peers normkit is compared against, in table order. */
 const PEERS = ['js', 'ort-web', 'ort-node', 'tfjs'];
@@ -18,6 +18,7 @@ const SHORT = {
   'normkit-zc': 'normkit zero-copy',
   'normkit-copy-mt': 'normkit copy, threads',
   'normkit-zc-mt': 'normkit zero-copy, threads',
+  'normkit-js-convert': 'JS convert + normkit',
   js: 'plain JS',
   'ort-web': 'ort-web',
   'ort-web-mt': 'ort-web, threads',
@@ -35,7 +36,7 @@ function merge(rows) {
   // What the peer ran, when it says (onnxruntime without a contrib kernel); the same in every pass.
   const note = rows.find((r) => r.note)?.note;
   if (note) entry.note = note;
-  const bad = rows.find((r) => r.status === 'wrong') ?? rows.find((r) => r.status === 'error');
+  const bad = rows.find((r) => r.status === 'wrong') ?? rows.find((r) => r.status === 'error') ?? rows.find((r) => r.status === 'unsupported');
   if (bad) return { ...entry, status: bad.status, message: bad.message };
   const medians = timed.map((r) => r.medianUs);
   const best = timed.reduce((a, r) => (r.medianUs < a.medianUs ? r : a));
@@ -62,7 +63,7 @@ export function summarize(cases, results) {
     const roof = row.roofline?.status === 'ok' ? row.roofline.medianUs : undefined;
     for (const e of Object.values(row)) {
       if (e.status !== 'ok') continue;
-      e.gbps = (trafficFloats(c) * 4) / (e.medianUs * 1e3);
+      e.gbps = trafficBytes(c) / (e.medianUs * 1e3);
       if (roof) e.xRoofline = e.medianUs / roof;
     }
   }
@@ -87,6 +88,7 @@ function statusCell(e) {
   if (!e) return '–';
   if (e.status === 'wrong') return `**WRONG** (${fmtErr(e.err)})`;
   if (e.status === 'error') return 'error';
+  if (e.status === 'unsupported') return 'n/a';
   return null;
 }
 
@@ -224,7 +226,6 @@ const ISSUE10_TARGETS = [
 ];
 
 /** Issue 11's classes of cases by the bytes they move (inputs read once, outputs written once). */
-const trafficBytes = (c) => trafficFloats(c) * 4;
 const LARGE = (c) => trafficBytes(c) >= 4 * MIB;
 const MEDIUM = (c) => trafficBytes(c) >= MIB && trafficBytes(c) < 4 * MIB;
 const SMALL = (c) => trafficBytes(c) < MIB;
@@ -277,10 +278,49 @@ const ISSUE11_TARGETS = [
   },
 ];
 
+/** Issue 12: where float32 moves 16 MiB or more, it is bound by memory and half precision should gain. */
+const MEMORY_BOUND = 16 * MIB;
+const memoryBound = (c) => trafficFloats(c) * 4 >= MEMORY_BOUND;
+/** The float32 case's zero-copy time over this half-precision case's (above 1: half is faster). */
+function halfSpeedup(c, table) {
+  const f32 = c.float32 && table[c.float32]?.['normkit-zc'];
+  return speedup(f32, table[c.id]?.['normkit-zc']);
+}
+
+const ISSUE12_TARGETS = [
+  {
+    name: 'issue 12: half vs float32 zero-copy where float32 is bound by memory (≥ 16 MiB)',
+    bar: 'speed-up ≥ 1.3×',
+    applies: (c) => Boolean(c.dtype) && memoryBound(c),
+    value: (r, c, table) => halfSpeedup(c, table),
+    pass: (v) => v >= 1.3,
+    mine: 'normkit-zc',
+  },
+  // Elsewhere: bfloat16 (a shift to widen) no slower than 10 %, float16 (a few vector operations) within 1.5×.
+  ...[['bfloat16', 1.1, 'no slower than 10 %'], ['float16', 1.5, 'within 1.5×']].map(([dtype, slower, what]) => ({
+    name: `issue 12: ${dtype} vs float32 zero-copy elsewhere`,
+    bar: `speed-up ≥ ${(1 / slower).toFixed(2)}× (${what})`,
+    applies: (c) => c.dtype === dtype && !memoryBound(c),
+    value: (r, c, table) => halfSpeedup(c, table),
+    pass: (v) => v >= 1 / slower,
+    mine: 'normkit-zc',
+  })),
+  {
+    name: 'issue 12: zero-copy vs JS convert → float32 call → convert back',
+    bar: 'speed-up ≥ 3×',
+    applies: (c) => Boolean(c.dtype),
+    value: (r) => speedup(r['normkit-js-convert'], r['normkit-zc']),
+    pass: (v) => v >= 3,
+    mine: 'normkit-zc',
+    peer: 'normkit-js-convert',
+  },
+];
+
 const TARGETS = [
-  ...OLDER_TARGETS.map((t) => ({ ...t, applies: (c) => !c.base && (t.applies?.(c) ?? true) })),
+  ...OLDER_TARGETS.map((t) => ({ ...t, applies: (c) => !c.base && !c.dtype && (t.applies?.(c) ?? true) })),
   ...ISSUE10_TARGETS,
   ...ISSUE11_TARGETS,
+  ...ISSUE12_TARGETS,
 ];
 
 /** Per target and case: `{ value, pass }`, `{ pass: false }` when normkit failed, or undefined (not counted). */
@@ -435,6 +475,51 @@ function issue11Section(cases, table, impls) {
 ${mdTable(head, rows)}`;
 }
 
+/**
+ * Issue 12: each half-precision case beside its float32 case (zero-copy), the JS alternative, and
+ * onnxruntime running the same graph in that dtype where its execution provider can.
+ */
+function issue12Section(cases, table) {
+  const mine = cases.filter((c) => c.dtype);
+  if (mine.length === 0) return undefined;
+  const time = (e) => statusCell(e)?.replace(/\*\*/g, '') ?? `${fmtUs(e.medianUs)} µs`;
+  const rows = mine.map((c) => {
+    const r = table[c.id];
+    const f32 = c.float32 && table[c.float32];
+    return [
+      c.id,
+      f32 ? time(f32['normkit-zc']) : `${c.float32} (not run)`,
+      time(r['normkit-zc']),
+      fmtX(halfSpeedup(c, table)),
+      time(r['normkit-copy']),
+      time(r['normkit-js-convert']),
+      fmtX(speedup(r['normkit-js-convert'], r['normkit-zc'])),
+      time(r['ort-node']),
+      fmtX(speedup(r['ort-node'], r['normkit-zc'])),
+      time(r['ort-web']),
+      fmtX(speedup(r['ort-web'], r['normkit-zc'])),
+    ];
+  });
+  const head = [
+    'case', 'float32 zero-copy', 'zero-copy', 'vs float32', 'copy', 'JS convert + normkit', 'zero-copy vs JS convert',
+    'ort-node', 'vs ort-node', 'ort-web', 'vs ort-web',
+  ];
+  const notes = [];
+  for (const c of mine) {
+    for (const p of ['ort-node', 'ort-web']) {
+      const e = table[c.id][p];
+      if (e?.status === 'unsupported') notes.push(`- ${SHORT[p]}, ${c.id}: ${e.message}`);
+    }
+  }
+  return `Every reference case with its arrays stored in float16 or bfloat16 (the float32 case's values rounded), zero-copy (half-precision Tensors), beside the float32 case's zero-copy time. **vs float32** = float32 time / half time (above 1× half is faster); **JS convert + normkit** = what a user without half-precision storage does per call: widen x (and the residual or style) in JavaScript, normkit's float32 copy mode, narrow y back. onnxruntime runs the case's graph with every tensor in the dtype where its execution provider has kernels for it (n/a: it has none; listed below).
+
+${mdTable(head, rows)}
+
+Where onnxruntime has no half-precision kernel:
+
+${notes.length ? notes.join('\n') : '- (none, or onnxruntime not run)'}`;
+}
+
 function stabilitySection(cases, table, results = []) {
   const lines = [];
   for (const c of cases) {
@@ -529,6 +614,7 @@ export function renderMarkdown(report) {
     .join(', ');
   const issue10 = issue10Section(cases, table);
   const issue11 = issue11Section(cases, table, impls);
+  const issue12 = issue12Section(cases, table);
   const implLines = present.map((id) => {
     const m = impls[id];
     const info = m && Object.keys(m.info).length ? `<br>init ${m.initMs.toFixed(0)} ms: \`${JSON.stringify(m.info)}\`` : '';
@@ -543,7 +629,7 @@ Generated by \`node bench/run.mjs${argv.length ? ` ${argv.join(' ')}` : ''}\` on
 - Method: tinybench, per task ${settings.warmupTime} ms warm-up then ${settings.time} ms (at least 8 samples); calls batched so one sample lasts ≥ 50 µs. Reported: **median µs per call**, best of ${settings.passes} pass(es); each pass starts a fresh Node process per peer family (normkit + plain JS + roofline share one). **†** = pass medians differ by more than 25 %.
 - Inputs (float32, seeded): x ~ U(-2, 3), weight ~ U(0.5, 1.5), bias ~ U(-0.5, 0.5), eps 1e-5; batch-norm running mean ~ U(0, 1), var ~ U(1.5, 2.5), momentum 0.1 (ONNX 0.9); AdaIN style ~ U(-1, 4); issue 10's residual ~ U(-2, 3) and inputBias ~ U(-0.5, 0.5). Training calls restart from the same running statistics.
 - GB/s = (run-time inputs read once + outputs written once) × 4 B / median: 2 tensors, 3 with a residual, 4 with a residual and a sum output (SkipGroupNorm), content + style + output for AdaIN. Weights, biases (also AdaLN's per-sample ones) and statistics are not counted. **×roofline** = median / median of \`Float32Array.prototype.set\` moving the same bytes.
-- Correctness: before timing, each output (and the updated running statistics where the peer follows PyTorch's convention) is compared with normkit's float64 reference; error = max |y − ref| / max(1, |ref|); above ${TOLERANCE} the implementation is reported WRONG and not timed. Peers fed another layout (shown in the accuracy table) are compared in that layout.
+- Correctness: before timing, each output (and the updated running statistics where the peer follows PyTorch's convention) is compared with normkit's float64 reference; error = max |y − ref| / max(1, |ref|); above ${TOLERANCE} (plus one rounding of the output in half-precision cases: 2^-11 float16, 2^-8 bfloat16) the implementation is reported WRONG and not timed. Half-precision cases: GB/s counts 2 B per element; the reference is that of the rounded inputs. Peers fed another layout (shown in the accuracy table) are compared in that layout.
 
 ## Implementations
 
@@ -561,7 +647,7 @@ ${speedupTable(cases, table)}
 
 ${targetsSection(cases, targets)}
 
-${issue10 ? `## Issue 10: fused options, their cost and onnxruntime's contrib ops\n\n${issue10}\n\n` : ''}${issue11 ? `## Issue 11: threads\n\n${issue11}\n\n` : ''}## Accuracy: max error against the float64 reference
+${issue10 ? `## Issue 10: fused options, their cost and onnxruntime's contrib ops\n\n${issue10}\n\n` : ''}${issue11 ? `## Issue 11: threads\n\n${issue11}\n\n` : ''}${issue12 ? `## Issue 12: half-precision storage\n\n${issue12}\n\n` : ''}## Accuracy: max error against the float64 reference
 
 ${accuracyTable(cases, table, present)}
 
@@ -655,6 +741,17 @@ export function renderSummary(report) {
       const missing = /has no (\w+) kernel/.exec(r['ort-node']?.note ?? '');
       const peer = vs === undefined ? '–' : `${fmtX(vs)}${missing ? ` (no ${missing[1]} kernel: standard ops)` : ''}`;
       out.push(...wrap('  ', `${pad(c.id, caseWidth)}cost ${pad(cost, 18)}vs ort-node ${peer}`.replace(/ /g, NBSP), '    '));
+    }
+  }
+  const issue12 = cases.filter((c) => c.dtype);
+  if (issue12.length) {
+    out.push('', 'Issue 12: half-precision zero-copy, speed-up over the float32 case (zero-copy), over JS convert + normkit,');
+    out.push('  and over onnxruntime-node running the graph in that dtype (n/a: no kernel for it)');
+    for (const c of issue12) {
+      const r = table[c.id];
+      const vsOrt = statusCell(r['ort-node'])?.replace(/\*\*/g, '') ?? fmtX(speedup(r['ort-node'], r['normkit-zc']));
+      const text = `${pad(c.id, caseWidth)}vs float32 ${pad(fmtX(halfSpeedup(c, table)), 8)}vs JS convert ${pad(fmtX(speedup(r['normkit-js-convert'], r['normkit-zc'])), 8)}vs ort-node ${vsOrt}`;
+      out.push(...wrap('  ', text.replace(/ /g, NBSP), '    '));
     }
   }
   out.push('', 'Targets');

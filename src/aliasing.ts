@@ -7,7 +7,7 @@
 // result that of an out-of-place call (see needsSnapshot).
 
 import { NormkitError } from './errors.js';
-import { Tensor, heapBufferOf, isHeapView, pointerOf } from './memory.js';
+import { Tensor, bytesOf, heapBufferOf, isHeapView, pointerOf } from './memory.js';
 import type { Binding, Plan } from './plan.js';
 import type { TensorLike } from './types.js';
 
@@ -21,6 +21,7 @@ function refuse(outName: string, name: string, same: boolean): never {
 
 const bufferOf = (a: TensorLike): ArrayBufferLike => (a instanceof Tensor || isHeapView(a) ? heapBufferOf() : a.buffer);
 const startOf = (a: TensorLike): number => (a instanceof Tensor ? pointerOf(a) : a.byteOffset);
+const bytesPer = (a: TensorLike): number => (a instanceof Tensor ? bytesOf(a.dtype) : a.BYTES_PER_ELEMENT);
 
 /** Whether two non-empty arguments share at least one byte. */
 function overlap(a: TensorLike, b: TensorLike): boolean {
@@ -30,7 +31,7 @@ function overlap(a: TensorLike, b: TensorLike): boolean {
   if (bufferOf(a) !== bufferOf(b)) return false;
   const sa = startOf(a);
   const sb = startOf(b);
-  return sa < sb + b.length * 4 && sb < sa + a.length * 4;
+  return sa < sb + b.length * bytesPer(b) && sb < sa + a.length * bytesPer(a);
 }
 
 const isOutput = (b: Binding): boolean => b.role !== 'in';
@@ -65,7 +66,7 @@ export function checkAliasing(plan: Plan): void {
     for (let j = i + 1; j < bindings.length; j++) {
       const p = bindings[j];
       if (!isOutput(p) || !overlap(o.value, p.value)) continue;
-      refuse(o.name, p.name, startOf(o.value) === startOf(p.value) && o.value.length === p.value.length);
+      refuse(o.name, p.name, startOf(o.value) === startOf(p.value) && o.value.length * bytesPer(o.value) === p.value.length * bytesPer(p.value));
     }
   }
 }
@@ -73,7 +74,7 @@ export function checkAliasing(plan: Plan): void {
 /**
  * Whether input binding i must be copied aside before a call that runs in several passes: it overlaps an
  * output that an earlier pass writes before a later pass reads the input. An input sliced exactly like the
- * output it overlaps (same start, same elements per unit: out = x) is read by each pass before that pass
+ * output it overlaps (same start, same elements per unit, same element size: out = x) is read by each pass before that pass
  * writes the same elements, and needs no copy.
  */
 export function needsSnapshot(plan: Plan, i: number): boolean {
@@ -81,7 +82,8 @@ export function needsSnapshot(plan: Plan, i: number): boolean {
   if (b.role !== 'in') return false;
   for (const o of plan.bindings) {
     if (!isOutput(o) || !overlap(b.value, o.value)) continue;
-    if (!(b.unit > 0 && b.unit === o.unit && startOf(b.value) === startOf(o.value))) return true;
+    const sameSlicing = b.unit > 0 && b.unit === o.unit && bytesPer(b.value) === bytesPer(o.value);
+    if (!(sameSlicing && startOf(b.value) === startOf(o.value))) return true;
   }
   return false;
 }

@@ -5,6 +5,7 @@
 
 import { NormkitError, describe } from './errors.js';
 import { INNER_FULL, INNER_MIXED, INNER_SCALAR } from './generated/abi.js';
+import type { Float16ArrayLike } from './types.js';
 
 /** Reads a shape option once into a plain array of positive integers. */
 export function readShapeOption(name: string, shape: unknown): number[] {
@@ -141,9 +142,9 @@ export interface ChannelRules {
   perSampleOk: boolean;
 }
 
-export function channelOperand(
-  name: string, data: Float32Array | undefined, shape: readonly number[], xShape: readonly number[], rules: ChannelRules,
-): { perSample: boolean; values: Float32Array | undefined } | undefined {
+export function channelOperand<A extends Float32Array | Uint16Array | Float16ArrayLike>(
+  name: string, data: A | undefined, shape: readonly number[], xShape: readonly number[], rules: ChannelRules,
+): { perSample: boolean; values: A | undefined } | undefined {
   const { channelsLast, spatialOk } = rules;
   const strides = broadcastStrides(name, shape, xShape);
   const rank = xShape.length;
@@ -174,7 +175,8 @@ export function channelOperand(
   // Already [C] (or [N, C]) in memory: read as it is.
   if ((sC === 1 || C <= 1) && (!perSample || sN === C)) return { perSample, values: undefined };
   if (data === undefined) return { perSample, values: undefined };
-  const values = new Float32Array((perSample ? N : 1) * C);
+  // Of the operand's own type: half-precision bits are copied as they are.
+  const values = new (data.constructor as new (n: number) => A)((perSample ? N : 1) * C);
   for (let n = 0; n < (perSample ? N : 1); n++) {
     for (let c = 0; c < C; c++) values[n * C + c] = data[n * sN + c * sC];
   }

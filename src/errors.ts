@@ -4,7 +4,9 @@
  */
 export type NormkitErrorCode =
   | 'NOT_READY' // an op was called before `await ready()` resolved
-  | 'INVALID_TENSOR' // not a Float32Array or live normkit Tensor (plain array, Float64Array, null, ...)
+  | 'INVALID_TENSOR' // not a Float32Array, Uint16Array, Float16Array or live Tensor (plain array, Float64Array, null, ...)
+  | 'INVALID_DTYPE' // an unknown dtype, a Uint16Array without the dtype option, a Float16Array the runtime lacks
+  | 'DTYPE_MISMATCH' // half-precision arguments of two dtypes in one call (a bfloat16 Tensor with dtype 'float16')
   | 'INVALID_SHAPE' // not an array of non-negative safe integers
   | 'LENGTH_MISMATCH' // an array's length does not match what the shape requires
   | 'RANK_TOO_LOW' // the shape has fewer axes than the op needs

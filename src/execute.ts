@@ -5,11 +5,11 @@
 import { NormkitError } from './errors.js';
 import { P_WORK } from './generated/abi.js';
 import { Tensor, align, pointerOf, writeF64, writeI32 } from './memory.js';
-import { beginStaging, commitStaging, finishStaging, slotPtr, stage, workspace } from './staging.js';
+import { beginStaging, commitStaging, finishStaging, slotPtr, stage, workspace, type StageEnd } from './staging.js';
 import { checkAliasing, needsSnapshot } from './aliasing.js';
 import { paramBlock, runKernel, threadsFor } from './pool.js';
 import type { Binding, Plan } from './plan.js';
-import type { TensorLike } from './types.js';
+import type { HalfDtype, TensorLike } from './types.js';
 
 // 128 Ki floats: 512 KiB for x (computed in place), with a residual and sumOut 1.5 MiB, under the L2 size
 // of common cores; large enough that the per-pass cost (a wasm call, a few views) stays around 2%.
@@ -27,9 +27,20 @@ function unitsPerPass(plan: Plan, staged: boolean): number {
   return Math.max(1, Math.floor(PASS_ELEMENTS / unitLength));
 }
 
-// The part [off, off + len) of a plain argument, as a view only when it is not the whole array.
-function part(a: Float32Array, off: number, len: number): Float32Array {
-  return off === 0 && len === a.length ? a : a.subarray(off, off + len);
+// The part [off, off + len) of a staged argument: a view only when it is not the whole array, a Float16Array's
+// bits, or where a half-precision Tensor's part starts in wasm memory.
+function part(a: TensorLike, off: number, len: number): StageEnd {
+  if (a instanceof Tensor) return pointerOf(a) + 2 * off;
+  const v = a instanceof Float32Array || a instanceof Uint16Array ? a : new Uint16Array(a.buffer, a.byteOffset, a.length);
+  return off === 0 && len === v.length ? v : v.subarray(off, off + len);
+}
+
+/** Whether the kernels read and write an argument where it is: a float32 Tensor (the others are staged). */
+const resident = (a: TensorLike): boolean => a instanceof Tensor && a.dtype === 'float32';
+
+/** The dtype an argument's staging converts from and to: the call's half dtype, or undefined for float32. */
+function dtypeIn(plan: Plan, a: TensorLike): HalfDtype | undefined {
+  return a instanceof Float32Array || resident(a) ? undefined : plan.half;
 }
 
 function internal(plan: Plan, what: string): NormkitError {
@@ -144,7 +155,7 @@ export function execute(plan: Plan): void {
   let copies = false; // any argument at all is copied through scratch
   for (let i = 0; i < all.length; i++) {
     const b = all[i];
-    const plain = !(b.value instanceof Tensor) && b.value.length > 0;
+    const plain = !resident(b.value) && b.value.length > 0;
     copies ||= plain;
     if (b.unit === 0) continue;
     if (b.unit * units !== b.value.length) {
@@ -163,7 +174,7 @@ export function execute(plan: Plan): void {
   const x = bindings[0].value;
   const y = bindings.length > 1 ? bindings[1].value : x;
   const shareSlot = bindings.length > 1 && bindings[1].role === 'out' && bindings[0].unit === bindings[1].unit &&
-    !(x instanceof Tensor) && !(y instanceof Tensor);
+    !resident(x) && !resident(y);
   for (let u0 = 0; u0 < units; u0 += step) {
     const count = Math.min(step, units - u0);
     // Copy mode stays on the calling thread: its copies in and out take most of a call there, and a kernel
@@ -177,14 +188,15 @@ export function execute(plan: Plan): void {
         const v = b.value;
         const off = b.unit * u0;
         const len = b.unit > 0 ? b.unit * count : v.length;
-        if (v instanceof Tensor || v.length === 0) slots[i] = -1;
+        const dtype = dtypeIn(plan, v);
+        if (resident(v) || v.length === 0) slots[i] = -1;
         else if (i === 1 && shareSlot) slots[i] = slots[0];
-        else if (i === 0 && shareSlot) slots[i] = stage(part(v, off, len), part(y as Float32Array, off, len), len);
-        else if (b.role === 'in') slots[i] = stage(part(v, off, len), null, len);
-        else if (b.role === 'out') slots[i] = stage(null, part(v, off, len), len);
-        else slots[i] = stage(v, v, len);
+        else if (i === 0 && shareSlot) slots[i] = stage(part(v, off, len), dtype, part(y, off, len), dtypeIn(plan, y), len);
+        else if (b.role === 'in') slots[i] = stage(part(v, off, len), dtype, null, undefined, len);
+        else if (b.role === 'out') slots[i] = stage(null, undefined, part(v, off, len), dtype, len);
+        else slots[i] = stage(part(v, 0, len), dtype, part(v, 0, len), dtype, len);
       }
-      const workSlot = pass.workStride > 0 ? stage(null, null, pass.workStride / 4) : -1;
+      const workSlot = pass.workStride > 0 ? stage(null, undefined, null, undefined, pass.workStride / 4) : -1;
       commitStaging(plan.op);
       if (workSlot >= 0) pass.work = slotPtr(workSlot);
       runPass(plan, bindings, pass);
@@ -195,7 +207,20 @@ export function execute(plan: Plan): void {
   }
 }
 
-/** What an op returns: the output as a Float32Array (a Tensor's current view). */
-export function result(y: TensorLike): Float32Array<ArrayBuffer> {
-  return (y instanceof Tensor ? y.array : y) as Float32Array<ArrayBuffer>;
+/** What an op returns: the output array (a Tensor's current view). */
+export function result<R>(y: TensorLike): R {
+  return (y instanceof Tensor ? y.array : y) as R;
+}
+
+/** A new output of x's type, for a call without `out`. */
+export function outputLike(x: TensorLike, length: number): TensorLike {
+  if (x instanceof Float32Array || resident(x)) return new Float32Array(length);
+  return x instanceof Tensor || x instanceof Uint16Array ? new Uint16Array(length) : new (x.constructor as new (n: number) => TensorLike)(length);
+}
+
+/** Fills a statistics output with NaN (the statistics of empty groups), in its dtype. */
+export function fillNaN(plan: Plan, a: TensorLike): void {
+  const dtype = dtypeIn(plan, a);
+  if (dtype === undefined) result<Float32Array>(a).fill(NaN);
+  else (a instanceof Tensor ? (a.array as Uint16Array) : (part(a, 0, a.length) as Uint16Array)).fill(dtype === 'float16' ? 0x7e00 : 0x7fc0);
 }

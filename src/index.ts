@@ -4,8 +4,9 @@ export { ready, close } from './pool.js';
 export { NormkitError } from './errors.js';
 export type { NormkitErrorCode } from './errors.js';
 export { Tensor, tensor, memoryStats } from './memory.js';
+export type { TensorArray, TensorOptions } from './memory.js';
 export { layerNorm, rmsNorm } from './ops/rows.js';
 export { batchNorm, instanceNorm, groupNorm, adaIN } from './ops/channels.js';
 export type {
-  TensorLike, Layout, LayerNormOptions, RmsNormOptions, BatchNormOptions, ChannelNormOptions, AdaINOptions,
+  TensorLike, Dtype, HalfDtype, Float16ArrayLike, ArrayOf, Output, Layout, LayerNormOptions, RmsNormOptions, BatchNormOptions, ChannelNormOptions, AdaINOptions,
 } from './types.js';

@@ -6,6 +6,7 @@
 
 import { NormkitError } from './errors.js';
 import { whenReady, whenShared, getKernels, type Kernels } from './wasm.js';
+import type { Dtype } from './types.js';
 
 const PAGE = 65536;
 export const MAX_BYTES = 65536 * PAGE; // wasm32: 4 GiB
@@ -15,6 +16,7 @@ let memory: Kernels['memory'];
 /** Views over the whole linear memory; replaced whenever the memory grows. */
 let heap: Float32Array;
 let heapI32: Int32Array;
+let heapU16: Uint16Array;
 let heapF64: Float64Array;
 /** heap.buffer, kept apart: the getter on a wasm memory's view is slow enough to show in small calls. */
 let heapBuffer: ArrayBuffer;
@@ -53,6 +55,7 @@ function refreshHeap(): void {
   heapBuffers.add(heapBuffer);
   heap = new Float32Array(heapBuffer);
   heapI32 = new Int32Array(heapBuffer);
+  heapU16 = new Uint16Array(heapBuffer);
   heapF64 = new Float64Array(heapBuffer);
   heapEnd = heapBuffer.byteLength;
   generation++;
@@ -168,6 +171,11 @@ export function heapF32(): Float32Array {
   return heap;
 }
 
+/** A Uint16Array over the whole linear memory (replaced when the memory grows, as heapF32). */
+export function heapBits(): Uint16Array {
+  return heapU16;
+}
+
 /** The current buffer of linear memory. */
 export function heapBufferOf(): ArrayBuffer {
   return heapBuffer;
@@ -206,44 +214,63 @@ export function memoryStats(): { memoryBytes: number; allocatedBytes: number; bl
 }
 
 /** The pointer of a Tensor: for the executor only (a Tensor's pointer is private). */
-export let pointerOf: (t: Tensor) => number;
-let makeTensor: (length: number) => Tensor;
+export let pointerOf: (t: Tensor<Dtype>) => number;
+let makeTensor: <D extends Dtype>(length: number, dtype: D) => Tensor<D>;
+
+/** Bytes per element of a dtype. */
+export const bytesOf = (dtype: Dtype): number => (dtype === 'float32' ? 4 : 2);
 
 /**
- * A float32 tensor that lives in wasm memory, so ops read and write it without copying. `array` is
- * re-derived whenever the memory has grown, so it never goes stale; a Tensor must be freed explicitly.
- * Made by {@link tensor}.
+ * The array type of a Tensor's dtype: float32 values, or the bits of a half-precision dtype (either for a
+ * Tensor of any dtype). Not distributed, so that a Tensor narrowed from `unknown` reads as float32, as
+ * before half precision.
  */
-export class Tensor {
+export type TensorArray<D extends Dtype> = [D] extends ['float32']
+  ? Float32Array<ArrayBuffer>
+  : [D] extends ['float16' | 'bfloat16'] ? Uint16Array<ArrayBuffer> : Float32Array<ArrayBuffer> | Uint16Array<ArrayBuffer>;
+
+/**
+ * A tensor that lives in wasm memory, so ops read and write it without copying: float32 values, or
+ * float16 or bfloat16 bits (`dtype`; `Tensor` alone is a float32 one, `Tensor<Dtype>` any). `array` is re-derived whenever the memory has grown, so it never goes
+ * stale; a Tensor must be freed explicitly. Made by {@link tensor}.
+ */
+export class Tensor<D extends Dtype = 'float32'> {
   /** Byte offset in linear memory; 0 for an empty tensor. */
   #ptr: number;
   readonly length: number;
-  #view: Float32Array<ArrayBuffer> | undefined;
+  readonly dtype: D;
+  #view: TensorArray<D> | undefined;
   #viewGeneration = 0;
   #freed = false;
 
   static {
     pointerOf = (t) => t.#ptr;
-    makeTensor = (length) => new Tensor(length);
+    makeTensor = (length, dtype) => new Tensor(length, dtype);
   }
 
-  private constructor(length: number) {
+  private constructor(length: number, dtype: D) {
     getKernels();
     if (!Number.isSafeInteger(length) || length < 0) {
       throw new NormkitError('INVALID_SHAPE', `tensor length: expected a non-negative integer, got ${length}`);
     }
-    if (length * 4 > MAX_BYTES) throw tooLarge(length * 4, `tensor(${length})`);
+    const bytes = length * bytesOf(dtype);
+    if (bytes > MAX_BYTES) throw tooLarge(bytes, `tensor(${length})`);
     this.length = length;
-    this.#ptr = length === 0 ? 0 : allocate(length * 4, `tensor(${length})`);
-    if (length > 0) heap.fill(0, this.#ptr >>> 2, (this.#ptr >>> 2) + length);
+    this.dtype = dtype;
+    this.#ptr = length === 0 ? 0 : allocate(bytes, `tensor(${length})`);
+    if (length > 0) new Uint8Array(heapBuffer, this.#ptr, bytes).fill(0);
   }
 
-  /** A Float32Array view of the tensor's memory, valid until the memory next grows (re-read it then). */
-  get array(): Float32Array<ArrayBuffer> {
+  /**
+   * A view of the tensor's memory, valid until the memory next grows (re-read it then): a Float32Array,
+   * or a Uint16Array of the bits of a half-precision tensor.
+   */
+  get array(): TensorArray<D> {
     if (this.#freed) throw freedError();
     let v = this.#view;
     if (v === undefined || this.#viewGeneration !== generation) {
-      v = this.#view = new Float32Array(heapBuffer, this.#ptr, this.length);
+      const Type = this.dtype === 'float32' ? Float32Array : Uint16Array;
+      v = this.#view = new Type(heapBuffer, this.#ptr, this.length) as TensorArray<D>;
       this.#viewGeneration = generation;
     }
     return v;
@@ -253,7 +280,11 @@ export class Tensor {
     return this.#freed;
   }
 
-  /** Copies `data` into the tensor (its length must match). */
+  /**
+   * Copies `data` into the tensor (its length must match). A half-precision tensor takes the bits of a
+   * Uint16Array or a Float16Array as they are, and rounds any other numbers to float32, then to its dtype
+   * (nearest-even).
+   */
   set(data: ArrayLike<number>): this {
     if (this.#freed) throw freedError();
     if (data == null || typeof data.length !== 'number' || data.length !== this.length) {
@@ -262,8 +293,26 @@ export class Tensor {
         `Tensor.set: expected data of length ${this.length}, got ${data == null ? String(data) : data.length}`,
       );
     }
-    this.array.set(data);
+    if (this.dtype === 'float32' || data instanceof Uint16Array) this.array.set(data);
+    else if (isFloat16Array(data)) this.array.set(new Uint16Array(data.buffer, data.byteOffset, data.length));
+    else this.#narrowFrom(data);
     return this;
+  }
+
+  // Rounds numbers into a half-precision tensor through float32 scratch (the executor's exact narrowing).
+  #narrowFrom(data: ArrayLike<number>): void {
+    const n = this.length;
+    if (n === 0) return;
+    // A view of wasm memory would be detached if the scratch grows the memory.
+    const values = ArrayBuffer.isView(data) && data.buffer === heapBuffer ? Array.from(data) : data;
+    const tmp = allocate(n * 4, `Tensor.set(${n})`);
+    try {
+      heap.set(values, tmp >>> 2);
+      const k = getKernels();
+      (this.dtype === 'float16' ? k.narrowF16Array : k.narrowBF16Array)(tmp, this.#ptr, n);
+    } finally {
+      deallocate(tmp);
+    }
   }
 
   /** Returns the memory for reuse. A freed tensor refuses every further use; freeing twice is harmless. */
@@ -279,15 +328,55 @@ function freedError(): NormkitError {
   return new NormkitError('TENSOR_FREED', 'tensor: this Tensor was freed and cannot be used');
 }
 
-/** Allocates a zero-copy tensor: `tensor(n)` is zero-filled, `tensor(data)` holds a copy of `data`. */
-export function tensor(lengthOrData: number | ArrayLike<number>): Tensor {
-  if (typeof lengthOrData === 'number') return makeTensor(lengthOrData);
+/** Whether `a` is a native Float16Array (none where the runtime has none). */
+export function isFloat16Array(a: unknown): a is Uint16Array {
+  const F16 = (globalThis as { Float16Array?: abstract new () => unknown }).Float16Array;
+  return F16 !== undefined && a instanceof F16;
+}
+
+/** Options of {@link tensor}. */
+export interface TensorOptions<D extends Dtype> {
+  /**
+   * How the tensor stores its elements: `'float32'`, `'float16'` or `'bfloat16'`.
+   * @defaultValue `'float32'`
+   */
+  dtype?: D | undefined;
+}
+
+/** The dtype option of tensor(), read once and checked. */
+function readDtype(options: unknown): Dtype {
+  if (options === undefined) return 'float32';
+  if (options === null || typeof options !== 'object') {
+    throw new NormkitError('INVALID_OPTION', `tensor options: expected an object or undefined, got ${String(options)}`);
+  }
+  for (const key in options) {
+    if (key !== 'dtype') {
+      throw new NormkitError('UNKNOWN_OPTION', `options.${key}: tensor does not take this option (tensor takes: dtype)`);
+    }
+  }
+  const { dtype = 'float32' } = options as { dtype?: unknown };
+  if (dtype !== 'float32' && dtype !== 'float16' && dtype !== 'bfloat16') {
+    throw new NormkitError('INVALID_DTYPE', `dtype: expected 'float32', 'float16' or 'bfloat16', got ${typeof dtype === 'string' ? JSON.stringify(dtype) : String(dtype)}`);
+  }
+  return dtype;
+}
+
+/**
+ * Allocates a zero-copy tensor: `tensor(n)` is zero-filled, `tensor(data)` holds a copy of `data`;
+ * `{ dtype: 'float16' }` or `'bfloat16'` stores half-precision bits (see {@link Tensor.set}).
+ */
+export function tensor<D extends Dtype>(lengthOrData: number | ArrayLike<number>, options: TensorOptions<D> & { dtype: D }): Tensor<D>;
+// Last, so that ReturnType<typeof tensor> stays the float32 Tensor it was before half precision.
+export function tensor(lengthOrData: number | ArrayLike<number>, options?: TensorOptions<'float32'>): Tensor;
+export function tensor(lengthOrData: number | ArrayLike<number>, options?: TensorOptions<Dtype>): Tensor<Dtype> {
+  const dtype = readDtype(options);
+  if (typeof lengthOrData === 'number') return makeTensor(lengthOrData, dtype);
   if (lengthOrData == null || typeof lengthOrData.length !== 'number') {
     throw new NormkitError('INVALID_TENSOR', `tensor: expected a length or an array of numbers, got ${String(lengthOrData)}`);
   }
   // A view of wasm memory (say another Tensor's .array) would be detached if this allocation grows the memory.
   const data = ArrayBuffer.isView(lengthOrData) && isHeapView(lengthOrData) ? (lengthOrData as Float32Array).slice() : lengthOrData;
-  const t = makeTensor(data.length);
+  const t = makeTensor(data.length, dtype);
   try {
     return t.set(data);
   } catch (e) {

@@ -2,7 +2,7 @@
 // (execute.ts) does the rest the same way for every op.
 
 import type { KernelName } from './wasm.js';
-import type { TensorLike } from './types.js';
+import type { HalfDtype, TensorLike } from './types.js';
 
 /** How the kernel uses an array argument. */
 export type Role = 'in' | 'out' | 'inout';
@@ -56,6 +56,8 @@ export interface Plan {
   readonly scalars: readonly Scalar[];
   /** Fields that receive the unit count of each pass. */
   readonly unitFields: readonly number[];
+  /** The dtype of the half-precision arguments (validate.ts's callDtype), if any. */
+  readonly half?: HalfDtype | undefined;
   /**
    * Kernel workspace (the WORK field) for a pass of `count` units: workBytes + count * workBytesPerUnit
    * bytes; none when both are 0. Each thread of a pass has its own.

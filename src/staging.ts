@@ -1,19 +1,34 @@
-// Copy mode's staging: plain Float32Array arguments are copied into one scratch block of wasm memory, the
+// Copy mode's staging: plain arguments are copied into one scratch block of wasm memory as float32, the
 // kernel runs there, and outputs are copied back. The block is reused across calls and only ever grows,
 // so after warm-up a call allocates nothing in wasm memory; it gives way when a tensor would not fit.
+//
+// Half precision is converted here, at the boundary, so that every kernel stays float32: a slot of half
+// bits is widened exactly into float32 scratch before the kernel and narrowed (nearest-even) after it, by
+// assembly/half.ts's SIMD loops. Plain bits are copied into the slot's upper half and widened in place;
+// a half-precision Tensor is widened from, and narrowed into, its own memory.
 
 import { NormkitError } from './errors.js';
-import { MAX_BYTES, align, allocate, deallocate, heapF32, onMemoryPressure } from './memory.js';
+import { MAX_BYTES, align, allocate, deallocate, heapBits, heapF32, onMemoryPressure } from './memory.js';
+import { getKernels } from './wasm.js';
+import type { HalfDtype } from './types.js';
 
 // All inputs of a pass are staged before the kernel writes anything; across passes, the executor copies
 // aside what a pass would overwrite before a later one reads it (execute.ts).
+
+/**
+ * One end of a staged argument: float32 values, half-precision bits, or the byte address of a
+ * half-precision Tensor's bits in wasm memory.
+ */
+export type StageEnd = Float32Array | Uint16Array | number;
 
 let scratchPtr = 0;
 let scratchBytes = 0;
 let count = 0;
 let total = 0;
-const srcs: Array<Float32Array | null> = [];
-const dsts: Array<Float32Array | null> = [];
+const srcs: Array<StageEnd | null> = [];
+const dsts: Array<StageEnd | null> = [];
+const srcDtypes: Array<HalfDtype | undefined> = [];
+const dstDtypes: Array<HalfDtype | undefined> = [];
 const offsets: number[] = [];
 const lengths: number[] = [];
 
@@ -24,13 +39,18 @@ export function beginStaging(): void {
 }
 
 /**
- * Reserves scratch for `length` floats, copied in from `src` and/or out to `dst` (either may be null);
- * returns a slot whose pointer {@link slotPtr} gives after {@link commitStaging}.
+ * Reserves scratch for `length` floats, copied in from `src` and/or out to `dst` (either may be null), each
+ * half precision of its dtype or float32 (undefined); returns a slot whose pointer {@link slotPtr} gives
+ * after {@link commitStaging}.
  */
-export function stage(src: Float32Array | null, dst: Float32Array | null, length: number): number {
+export function stage(
+  src: StageEnd | null, srcDtype: HalfDtype | undefined, dst: StageEnd | null, dstDtype: HalfDtype | undefined, length: number,
+): number {
   const i = count++;
   srcs[i] = src;
   dsts[i] = dst;
+  srcDtypes[i] = srcDtype;
+  dstDtypes[i] = dstDtype;
   offsets[i] = total;
   lengths[i] = length;
   total += align(length * 4);
@@ -55,6 +75,26 @@ function reserve(total: number, what: string): void {
   scratchBytes = bytes;
 }
 
+const stale = (end: StageEnd | null, length: number): boolean => end !== null && typeof end !== 'number' && end.length !== length;
+
+/** Widens `length` half-precision values into float32 at byte address `to`. */
+function widen(src: Uint16Array | number, dtype: HalfDtype, to: number, length: number): void {
+  const k = getKernels();
+  let from = src;
+  if (typeof from !== 'number') {
+    from = to + 2 * length;
+    heapBits().set(src as Uint16Array, from >>> 1);
+  }
+  (dtype === 'float16' ? k.widenF16Array : k.widenBF16Array)(from, to, length);
+}
+
+/** Narrows `length` float32 values at byte address `from` into `dst` (through the slot's lower half for an array). */
+function narrow(from: number, dtype: HalfDtype, dst: Uint16Array | number, length: number): void {
+  const k = getKernels();
+  (dtype === 'float16' ? k.narrowF16Array : k.narrowBF16Array)(from, typeof dst === 'number' ? dst : from, length);
+  if (typeof dst !== 'number') dst.set(heapBits().subarray(from >>> 1, (from >>> 1) + length));
+}
+
 /** Makes room for every reserved slot (this may grow memory) and copies the inputs in. */
 export function commitStaging(what: string): void {
   try {
@@ -65,19 +105,23 @@ export function commitStaging(what: string): void {
     throw e;
   }
   for (let i = 0; i < count; i++) {
-    const src = srcs[i];
-    const dst = dsts[i];
     // A plain view of wasm memory (a Tensor's .array) is detached when the memory grows: nothing can be
     // copied through it any more. The kernel has not run, so refusing here leaves every output untouched.
-    if ((src !== null && src.length !== lengths[i]) || (dst !== null && dst.length !== lengths[i])) {
+    if (stale(srcs[i], lengths[i]) || stale(dsts[i], lengths[i])) {
       finishStaging(false);
       throw new NormkitError(
         'INVALID_TENSOR',
-        `${what}: an argument is a Float32Array view of normkit's wasm memory that went stale when the memory ` +
+        `${what}: an argument is a typed-array view of normkit's wasm memory that went stale when the memory ` +
           'grew during this call; pass the Tensor itself instead of its .array',
       );
     }
-    if (src !== null) heapF32().set(src, (scratchPtr + offsets[i]) >>> 2);
+  }
+  for (let i = 0; i < count; i++) {
+    const src = srcs[i];
+    const dtype = srcDtypes[i];
+    if (src === null) continue;
+    if (dtype !== undefined) widen(src as Uint16Array | number, dtype, scratchPtr + offsets[i], lengths[i]);
+    else heapF32().set(src as Float32Array, (scratchPtr + offsets[i]) >>> 2);
   }
 }
 
@@ -89,9 +133,11 @@ export function slotPtr(slot: number): number {
 export function finishStaging(copyOut = true): void {
   for (let i = 0; i < count; i++) {
     const dst = dsts[i];
+    const dtype = dstDtypes[i];
     if (dst !== null && copyOut) {
-      const p = (scratchPtr + offsets[i]) >>> 2;
-      dst.set(heapF32().subarray(p, p + lengths[i]));
+      const p = scratchPtr + offsets[i];
+      if (dtype !== undefined) narrow(p, dtype, dst as Uint16Array | number, lengths[i]);
+      else (dst as Float32Array).set(heapF32().subarray(p >>> 2, (p >>> 2) + lengths[i]));
     }
     srcs[i] = null;
     dsts[i] = null;

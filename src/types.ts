@@ -1,15 +1,45 @@
-import type { Tensor } from './memory.js';
+import type { Tensor, TensorArray } from './memory.js';
 
 // Every option below may be left out or set to `undefined`, which both mean "not given" (the default
 // applies). `| undefined` is spelled out so that projects with `exactOptionalPropertyTypes` can pass
 // `{ weight: maybeUndefined }`. `null` is a value of the wrong type, never "not given". An option name an
 // op does not take is refused (`UNKNOWN_OPTION`).
 
+/** How a Tensor stores its elements: IEEE float32, IEEE float16 (binary16) or bfloat16. */
+export type Dtype = 'float32' | 'float16' | 'bfloat16';
+
+/** The half-precision dtypes: what the `dtype` option says a `Uint16Array`'s bits are. */
+export type HalfDtype = 'float16' | 'bfloat16';
+
 /**
- * A float32 tensor argument: a plain `Float32Array` (copied through wasm scratch memory on each call) or
- * a wasm-resident {@link Tensor} from `tensor()` (read and written in place, no copies). Mix them freely.
+ * A `Float16Array` (ES2025: Chromium and Node 24 have it, Node 20 does not), typed by its shape so that
+ * normkit's declarations need no ES2025 library.
  */
-export type TensorLike = Float32Array | Tensor;
+export interface Float16ArrayLike extends ArrayBufferView {
+  readonly length: number;
+  readonly BYTES_PER_ELEMENT: number;
+  readonly [Symbol.toStringTag]: 'Float16Array';
+  slice(): Float16ArrayLike;
+  [index: number]: number;
+}
+
+/**
+ * A tensor argument: a plain `Float32Array` (copied through wasm scratch memory on each call), a
+ * `Uint16Array` of float16 or bfloat16 bits (as the `dtype` option says), a `Float16Array`, or a
+ * wasm-resident {@link Tensor} from `tensor()` of any dtype. Mix them freely; the maths is float32.
+ */
+export type TensorLike = Float32Array | Uint16Array | Float16ArrayLike | Tensor<Dtype>;
+
+/** The array type of an argument: what an op returns for it. */
+export type ArrayOf<A> = A extends Tensor<infer D>
+  ? TensorArray<D>
+  : A extends Float16ArrayLike ? A : A extends Uint16Array ? Uint16Array<ArrayBuffer> : Float32Array<ArrayBuffer>;
+
+/**
+ * What an op returns: `out` when it is given, else a new array of x's type. Where the type of `out` is not
+ * known more precisely than TensorLike (an options object typed as such), x's type is assumed.
+ */
+export type Output<X, O> = undefined extends O ? ArrayOf<X> : TensorLike extends O ? ArrayOf<X> : ArrayOf<O>;
 
 /**
  * Where the channel axis is: `'NCHW'` is `[N, C, ...spatial]` (PyTorch's default), `'NHWC'` is
@@ -27,13 +57,19 @@ export type Activation = 'relu' | 'silu' | 'gelu' | 'gelu_tanh';
 /** Options every op takes. */
 export interface CommonOptions {
   /**
+   * What the `Uint16Array` arguments hold: float16 or bfloat16 bits. Required when any argument is a
+   * `Uint16Array`; half-precision Tensors and a `Float16Array` must agree with it. One half dtype per call.
+   * @defaultValue none: the half-precision dtype of the call's Tensors, if any
+   */
+  dtype?: HalfDtype | undefined;
+  /**
    * Added to the variance before the square root: `1 / sqrt(var + eps)`. A finite number >= 0.
    * @defaultValue `1e-5`
    */
   eps?: number | undefined;
   /**
-   * Receives the output and is returned; `x.length` elements. May be `x` itself (in place).
-   * @defaultValue none: a new `Float32Array` is returned
+   * Receives the output and is returned; `x.length` elements, of any dtype. May be `x` itself (in place).
+   * @defaultValue none: a new array of x's type is returned (a `Uint16Array` for a half-precision Tensor)
    */
   out?: TensorLike | undefined;
   /**

@@ -4,7 +4,9 @@
 // the caller's arrays untouched.
 
 import { NormkitError, describe } from './errors.js';
-import { Tensor } from './memory.js';
+import { Tensor, bytesOf, isFloat16Array } from './memory.js';
+import type { Binding } from './plan.js';
+import type { HalfDtype } from './types.js';
 import { EPILOGUE_GELU, EPILOGUE_GELU_TANH, EPILOGUE_IDENTITY, EPILOGUE_RELU, EPILOGUE_SILU } from './generated/abi.js';
 
 const EMPTY_OPTIONS = Object.freeze({});
@@ -32,7 +34,7 @@ const SPELLINGS: Readonly<Record<string, string>> = {
 // Every option some op takes, to tell a misplaced option from an unknown one.
 const ALL_OPTIONS = new Set([
   'axis', 'weight', 'bias', 'eps', 'residual', 'sumOut', 'out', 'mean', 'invStd', 'layout', 'runningMean',
-  'runningVar', 'training', 'momentum', 'unbiasedRunningVar',
+  'runningVar', 'training', 'momentum', 'unbiasedRunningVar', 'dtype',
 ]);
 
 /**
@@ -72,22 +74,80 @@ export function readOptions<T extends object>(op: string, options: T | undefined
   return options;
 }
 
-/** Length of a tensor argument, refusing what is not a Float32Array or a live Tensor. */
+/** Length of a tensor argument, refusing what is not a Float32Array, Uint16Array, Float16Array or live Tensor. */
 export function lengthOf(name: string, a: unknown): number {
-  if (a instanceof Float32Array) return a.length;
+  if (a instanceof Float32Array || a instanceof Uint16Array || isFloat16Array(a)) return a.length;
   if (a instanceof Tensor) {
     if (a.freed) throw new NormkitError('TENSOR_FREED', `${name}: this Tensor was freed and cannot be used`);
     return a.length;
   }
-  throw new NormkitError('INVALID_TENSOR', `${name}: expected a Float32Array or a normkit Tensor, got ${describe(a)}`);
+  if (typeof a === 'object' && a !== null && a.constructor?.name === 'Float16Array') {
+    throw new NormkitError(
+      'INVALID_DTYPE',
+      `${name}: a Float16Array that is not this runtime's own (it has ${'Float16Array' in globalThis ? 'another' : 'none'}), ` +
+        "whose bits normkit cannot read: pass them as a Uint16Array with dtype: 'float16'",
+    );
+  }
+  throw new NormkitError(
+    'INVALID_TENSOR',
+    `${name}: expected a Float32Array, a Uint16Array (with dtype), a Float16Array or a normkit Tensor, got ${describe(a)}`,
+  );
 }
 
 /** Like lengthOf, and the length must be `expected`; `why` says where the expectation comes from. */
 export function checkLength(name: string, a: unknown, expected: number, why: string): void {
   const n = lengthOf(name, a);
   if (n !== expected) {
-    throw new NormkitError('LENGTH_MISMATCH', `${name}: expected length ${expected} (${why}), got length ${n}`);
+    // The same bytes in the other element size: an array or Tensor made for another dtype.
+    const bytes = a instanceof Tensor ? bytesOf(a.dtype) : (a as Float32Array).BYTES_PER_ELEMENT;
+    const kind = a instanceof Tensor ? `a ${a.dtype} Tensor` : `a ${describe(a).split(' ')[0]}`;
+    const hint = n * bytes === expected * (6 - bytes)
+      ? `; ${kind} holds ${bytes} bytes an element, and its bytes are ${expected} elements of ${6 - bytes}: made for another dtype?`
+      : '';
+    throw new NormkitError('LENGTH_MISMATCH', `${name}: expected length ${expected} (${why}), got length ${n}${hint}`);
   }
+}
+
+/** What an argument holds: a half-precision dtype, the call's (a Uint16Array), or float32 (undefined). */
+function dtypeOf(a: Binding['value'], call: HalfDtype | undefined): HalfDtype | undefined {
+  if (a instanceof Float32Array) return undefined;
+  if (a instanceof Tensor) return a.dtype === 'float32' ? undefined : a.dtype;
+  return a instanceof Uint16Array ? call : 'float16';
+}
+
+/**
+ * The call's half-precision dtype, from the `dtype` option and the arguments, or undefined when every
+ * argument is float32. A Uint16Array needs the option; half-precision Tensors and Float16Arrays must
+ * agree with it and with each other (one half dtype per call). `made` is the output the op made itself
+ * (no `out`): of x's type, it holds the call's dtype.
+ */
+export function callDtype(dtype: unknown, bindings: readonly Binding[], made: unknown): HalfDtype | undefined {
+  if (dtype !== undefined && dtype !== 'float16' && dtype !== 'bfloat16') {
+    throw new NormkitError('INVALID_DTYPE', `dtype: expected 'float16' or 'bfloat16' (what Uint16Array arguments hold), got ${describe(dtype)}`);
+  }
+  let found: HalfDtype | undefined = dtype;
+  let from = `dtype: ${describe(dtype)}`;
+  for (const b of bindings) {
+    const v = b.value;
+    if (v instanceof Uint16Array && dtype === undefined && v !== made) {
+      throw new NormkitError(
+        'INVALID_DTYPE',
+        `${b.name}: a Uint16Array holds half-precision bits; say which with the dtype option ('float16' or 'bfloat16'), got none`,
+      );
+    }
+    const d = dtypeOf(v, dtype);
+    if (d === undefined) continue;
+    if (found === undefined) {
+      found = d;
+      from = `${b.name} (${d})`;
+    } else if (d !== found) {
+      throw new NormkitError(
+        'DTYPE_MISMATCH',
+        `${b.name}: expected ${found} (as ${from} says), got a ${d} ${v instanceof Tensor ? 'Tensor' : 'Float16Array'}; a call takes one half-precision dtype`,
+      );
+    }
+  }
+  return found;
 }
 
 /**

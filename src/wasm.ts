@@ -24,6 +24,11 @@ export interface Kernels {
   batchNormInference: Kernel;
   batchNormTraining: Kernel;
   adaIN: Kernel;
+  // n elements from src to dst; in place as assembly/half.ts says.
+  widenF16Array(src: number, dst: number, n: number): void;
+  widenBF16Array(src: number, dst: number, n: number): void;
+  narrowF16Array(src: number, dst: number, n: number): void;
+  narrowBF16Array(src: number, dst: number, n: number): void;
 }
 
 /** The names of the kernels a plan can run, in the order the pool's workers index them. */

@@ -5,9 +5,8 @@
 // expect_error cases must throw a NormkitError. Loaded with import.meta.glob (no fs), so this also runs in the
 // browsers.
 //
+// float16/bfloat16 tensors run natively (issue 12) as Uint16Array bits with the `dtype` option.
 // Cases left out are listed below by name, so the count is visible:
-// - WAITING_FOR_HALF: float16/bfloat16 tensors (issue 12 adds them); shown as todo. Their mapping is written
-//   (Uint16Array bits with the `dtype` option); some also use issue-10 options, noted beside them.
 // - WAITING_FOR_FEATURE: an issue-10 option normkit does not take yet. These still run: while normkit refuses
 //   the listed option with UNKNOWN_OPTION the test is skipped at run time; once the option exists the case
 //   must pass, and the test FAILS while it is still listed ("remove it from WAITING_FOR_FEATURE").
@@ -28,64 +27,6 @@ const cases = Object.entries(files)
   .map(({ folder, c }) => ({ id: `${folder}/${c.name}`, folder, c }))
   .sort((a, b) => (a.id < b.id ? -1 : 1));
 
-/** Cases with float16/bfloat16 tensors: their one missing feature is half-precision storage (issue 12). */
-const WAITING_FOR_HALF: readonly string[] = [
-  'ort/batch_norm.BatchNorm2d_bfloat16',
-  'ort/batch_norm.BatchNorm2d_fp16',
-  'ort/group_norm.Equivalent_InstanceNorm_G_C.float16',
-  'ort/group_norm.Equivalent_LayerNorm_G_1.float16',
-  'ort/group_norm.GroupNorm_128.float16.channels_last_0',
-  'ort/group_norm.GroupNorm_128.float16.channels_last_1',
-  'ort/group_norm.GroupNorm_128.float16.channels_last_unset',
-  'ort/group_norm.GroupSize_N.float16',
-  'ort/instance_norm.InstanceNorm.float16',
-  'ort/instance_norm.InstanceNormBatch1.float16',
-  'ort/instance_norm.InstanceNormBatch1_fp16',
-  'ort/instance_norm.InstanceNormBatch2_fp16',
-  'ort/layer_norm.LayerNorm17_Scale_Bias_bfloat16',
-  'ort/layer_norm.LayerNorm17_opset.float16',
-  'ort/layer_norm.LayerNorm_BFloat16Input',
-  'ort/layer_norm.LayerNorm_Scale_Bias_Broadcast_Dim0_Fp16', // also weightShape, biasShape
-  'ort/layer_norm.LayerNorm_Scale_Bias_Broadcast_Dim1_Fp16', // also weightShape, biasShape
-  'ort/layer_norm.LayerNorm_Scale_Bias_Broadcast_Fp16',
-  'ort/layer_norm.LayerNorm_Scale_Bias_Float16Input',
-  'ort/layer_norm.LayerNorm_Scale_Bias_Float16InputScaleBiasOutput',
-  'ort/layer_norm.LayerNorm_Scale_Bias_Float16InputScaleBiasOutput_Initializers',
-  'ort/layer_norm.LayerNorm_Scale_Bias_Float16ScaleBiasOutput',
-  'ort/layer_norm.LayerNorm_Scale_Bias_NoBroadcast_Fp16', // also weightShape, biasShape
-  'ort/layer_norm.LayerNorm_Scale_Float16Input',
-  'ort/layer_norm.LayerNorm_Scale_Float16InputScaleOutput',
-  'ort/layer_norm.LayerNorm_Scale_Float16InputScaleOutput_Initializers',
-  'ort/layer_norm.LayerNorm_Scale_Float16ScaleOutput',
-  'ort/rms_norm.RMSNorm_Scale_Float16',
-  'ort/rms_norm.RMSNorm_Scale_Float16_OuterBroadcast_BxSx1_Axis2', // also weightShape
-  'ort/rms_norm.RMSNorm_Scale_Float16_OuterInnerBroadcast_Axis1', // also weightShape
-  'ort/rms_norm.RMSNorm_float16',
-  'ort/skip_group_norm.SkipGroupNorm_no_bias_broadcast_skip.skip_B_1_1_C.no_S', // also residual
-  'ort/skip_group_norm.SkipGroupNorm_no_bias_broadcast_skip.skip_B_1_1_C.with_S', // also residual, sumOut
-  'ort/skip_group_norm.SkipGroupNorm_no_bias_broadcast_skip.skip_B_C.no_S', // also residual
-  'ort/skip_group_norm.SkipGroupNorm_no_bias_broadcast_skip.skip_B_C.with_S', // also residual, sumOut
-  'ort/skip_group_norm.SkipGroupNorm_with_bias.channels_last_1', // also residual, inputBias, sumOut
-  'ort/skip_group_norm.SkipGroupNorm_with_bias.channels_last_unset', // also residual, inputBias, sumOut
-  'ort/skiplayernorm.SkipLayerNormBatch1_Float16.bfloat16',
-  'ort/skiplayernorm.SkipLayerNormBatch1_Float16.float16',
-  'ort/skiplayernorm.SkipLayerNormBatch1_Float16_vec.bfloat16',
-  'ort/skiplayernorm.SkipLayerNormBatch1_Float16_vec.float16',
-  'ort/skiplayernorm.SkipLayerNormBatch1_Float16_vec_token_count.bfloat16',
-  'ort/skiplayernorm.SkipLayerNormBatch1_Float16_vec_token_count.float16',
-  'ort/skiplayernorm.SkipLayerNormPrePack',
-  'ort/skiplayernorm.SkipLayerNormPrePackAllowsEmptySkip',
-  'ort/skiplayernorm.SkipLayerNormPrePackRejectsMismatchedSkipShape',
-  'ort/skiplayernorm.SkipLayerNormPrePackRejectsShortBeta',
-  'ort/skiplayernorm.SkipLayerNormPrePackRejectsShortBias', // also inputBias
-  'ort/skiplayernorm.SkipLayerNormPrePackRejectsShortGamma',
-  'ort/skiplayernorm.SkipLayerNormPrePackRejectsShortSkip',
-  'ort/skiplayernorm.SkipSimplifiedLayerNormBatch1_Bias_Float16', // also inputBias
-  'ort/skiplayernorm.SkipSimplifiedLayerNormBatch1_Float16.bfloat16',
-  'ort/skiplayernorm.SkipSimplifiedLayerNormBatch1_Float16.float16',
-  'ort/skiplayernorm.SkipSimplifiedLayerNormPrePackRejectsShortBias', // also inputBias
-];
-
 /**
  * Cases whose mapping uses an issue-10 option normkit does not take yet (case → the options it waits for). A
  * listed case is skipped while normkit answers UNKNOWN_OPTION for one of these options, and fails once it
@@ -96,8 +37,8 @@ const WAITING_FOR_FEATURE: Readonly<Record<string, readonly string[]>> = {};
 /** Cases no normkit call expresses, with the reason. */
 const NOT_EXPRESSIBLE: Readonly<Record<string, string>> = {};
 
-type Outcome = 'passed' | 'waiting (half)' | 'waiting (feature)' | 'not expressible' | 'failed';
-const OUTCOMES: readonly Outcome[] = ['passed', 'waiting (half)', 'waiting (feature)', 'not expressible', 'failed'];
+type Outcome = 'passed' | 'waiting (feature)' | 'not expressible' | 'failed';
+const OUTCOMES: readonly Outcome[] = ['passed', 'waiting (feature)', 'not expressible', 'failed'];
 const tally = new Map<string, Record<Outcome, number>>();
 function count(folder: string, outcome: Outcome): void {
   if (!tally.has(folder)) tally.set(folder, Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>);
@@ -162,13 +103,13 @@ if (cases.length === 0) {
       console.log(`peer conformance summary\n${lines.join('\n')}`);
     });
 
-    it('the WAITING and NOT_EXPRESSIBLE lists name real cases, and WAITING_FOR_HALF is exactly the half-precision cases', () => {
+    it('the WAITING and NOT_EXPRESSIBLE lists name real cases, and no half-precision case is left out', () => {
       const ids = new Set(cases.map((k) => k.id));
-      const unknown = [...WAITING_FOR_HALF, ...Object.keys(WAITING_FOR_FEATURE), ...Object.keys(NOT_EXPRESSIBLE)].filter((n) => !ids.has(n));
+      const unknown = [...Object.keys(WAITING_FOR_FEATURE), ...Object.keys(NOT_EXPRESSIBLE)].filter((n) => !ids.has(n));
       expect(unknown, 'listed names that are not cases').toEqual([]);
-      const half = cases.filter((k) => usesHalf(k.c) && !(k.id in NOT_EXPRESSIBLE)).map((k) => k.id);
-      expect([...WAITING_FOR_HALF].sort()).toEqual(half);
-      expect(Object.keys(WAITING_FOR_FEATURE).filter((n) => WAITING_FOR_HALF.includes(n))).toEqual([]);
+      const half = cases.filter((k) => usesHalf(k.c)).map((k) => k.id);
+      expect(half.length, 'half-precision peer cases (issue 12)').toBe(54);
+      expect(half.filter((id) => id in NOT_EXPRESSIBLE || id in WAITING_FOR_FEATURE)).toEqual([]);
     });
 
     it('half-precision bit patterns of every float16/bfloat16 value in the cases round-trip exactly', () => {
@@ -183,11 +124,6 @@ if (cases.length === 0) {
     });
 
     for (const { id, folder, c } of cases) {
-      if (WAITING_FOR_HALF.includes(id)) {
-        count(folder, 'waiting (half)');
-        it.todo(`${id} — waiting for float16/bfloat16 storage (issue 12)`);
-        continue;
-      }
       if (id in NOT_EXPRESSIBLE) {
         count(folder, 'not expressible');
         it.skip(`${id} — not expressible: ${NOT_EXPRESSIBLE[id]}`, () => {});

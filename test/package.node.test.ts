@@ -108,7 +108,7 @@ describe('the tarball installed into a scratch project', () => {
 } from 'normkit';
 import type {
   TensorLike, Layout, LayerNormOptions, RmsNormOptions, BatchNormOptions, ChannelNormOptions, AdaINOptions,
-  NormkitErrorCode,
+  NormkitErrorCode, Dtype, HalfDtype,
 } from 'normkit';
 
 await ready();
@@ -152,7 +152,15 @@ instanceNorm(x, [1, 4, 2], { layout: 'nchw' });
 rmsNorm(x, [2, 4], { bias: x });
 // @ts-expect-error: a Float64Array is not a tensor argument
 layerNorm(new Float64Array(8), [2, 4]);
-console.log(y.length, stats.memoryBytes, buffer.byteLength, blob.size);
+// Half precision: the output has x's type, or out's.
+const half: Tensor<Dtype> = tensor(8, { dtype: 'float16' });
+const bits: Uint16Array = tensor(8, { dtype: 'bfloat16' }).array;
+const y16: Uint16Array = layerNorm(bits, [2, 4], { dtype: 'bfloat16' });
+const y32: Float32Array = layerNorm(half, [2, 4], { out: new Float32Array(8) });
+const dtype: HalfDtype = 'float16';
+// @ts-expect-error: not a half dtype
+layerNorm(bits, [2, 4], { dtype: 'float64' });
+console.log(y.length, stats.memoryBytes, buffer.byteLength, blob.size, y16.length, y32.length, dtype);
 `;
 
   function typecheck(name: string, compilerOptions: Record<string, unknown>): void {

@@ -408,6 +408,55 @@ const MATRIX: Row[] = [
     ],
   },
   {
+    id: 'dtype', code: 'INVALID_DTYPE', ops: ALL,
+    misuses: each<unknown>([["'fp16'", 'fp16'], ["'float32'", 'float32'], ['a number', 16], ['null', null]], 'dtype', (v) => opt('dtype', v)),
+  },
+  {
+    id: 'dtype-missing', code: 'INVALID_DTYPE', ops: ALL,
+    misuses: [
+      { label: 'x a Uint16Array without dtype', name: xName, apply: (c) => void (c.x = new Uint16Array(length(c))) },
+      { label: 'out a Uint16Array without dtype', name: 'out', apply: (c) => opt('out', new Uint16Array(length(c)))(c) },
+      {
+        // A Float16Array polyfill (or one of another realm): an object that is not this runtime's own.
+        label: 'x a Float16Array that is not the runtime\'s own', name: xName,
+        apply: (c) => void (c.x = new (class Float16Array { length = 24; })()),
+      },
+    ],
+  },
+  {
+    id: 'dtype-mismatch', code: 'DTYPE_MISMATCH', ops: ALL,
+    misuses: [
+      {
+        label: "x a bfloat16 Tensor with dtype: 'float16'", name: xName,
+        apply: (c) => {
+          c.x = tensor(c.x as Float32Array, { dtype: 'bfloat16' });
+          opt('dtype', 'float16')(c);
+        },
+      },
+      {
+        label: 'x a float16 Tensor and out a bfloat16 Tensor', name: 'out',
+        apply: (c) => {
+          c.x = tensor(c.x as Float32Array, { dtype: 'float16' });
+          opt('out', tensor(length(c), { dtype: 'bfloat16' }))(c);
+        },
+      },
+    ],
+  },
+  {
+    id: 'dtype-length', code: 'LENGTH_MISMATCH', ops: WITH_WEIGHT,
+    misuses: [{
+      label: 'a float16 Tensor with the byte length of the float32 weight', name: 'weight',
+      apply: (c) => opt('weight', tensor(2 * (c.options.weight as Float32Array).length, { dtype: 'float16' }))(c),
+    }],
+  },
+  {
+    id: 'tensor-dtype', code: 'INVALID_DTYPE', ops: ['layerNorm'],
+    misuses: [
+      { label: "tensor(4, { dtype: 'float64' })", name: 'dtype', thunk: () => tensor(4, { dtype: 'float64' as 'float32' }) },
+      { label: "tensor([1, 2], { dtype: 'half' })", name: 'dtype', thunk: () => tensor([1, 2], { dtype: 'half' as 'float32' }) },
+    ],
+  },
+  {
     id: 'batch-too-small', code: 'BATCH_TOO_SMALL', ops: NEEDS_TWO,
     misuses: each<[number[], string]>(
       [['[1, C]', [[1, 3], 'NCHW']], ['[1, C, 1, 1]', [[1, 3, 1, 1], 'NCHW']], ['NHWC [1, 1, 1, C]', [[1, 1, 1, 3], 'NHWC']]],

@@ -38,14 +38,14 @@ export async function loadProbes(bytes, n) {
 }
 
 /** Bounds on probeErrors' figures: copy is exact, the f32 sums and the affine are rounded. */
-export const PROBE_TOLERANCE = { copy: 0, sum: 1e-5, moments: 1e-5, affine: 1e-6 };
+export const PROBE_TOLERANCE = { copy: 0, sum: 1e-5, moments: 1e-5, affine: 1e-6, roundTrip: 0 };
 
 /**
  * The largest error of each probe against a float64 reference, over lengths with and without a whole
  * 1024-float block: sums relative to their size, copy and affine absolute.
  */
 export async function probeErrors(bytes) {
-  const worst = { copy: 0, sum: 0, moments: 0, affine: 0 };
+  const worst = { copy: 0, sum: 0, moments: 0, affine: 0, roundTrip: 0 };
   for (const n of [16, 1024, 4096 + 48]) {
     const { k, memory, x, y } = await loadProbes(bytes, n);
     const xs = new Float32Array(memory.buffer, x, n).slice();
@@ -62,6 +62,14 @@ export async function probeErrors(bytes) {
     worst.moments = Math.max(worst.moments, Math.abs(k.moments(x, n) - (s1 + s2)) / (1 + s1 + s2));
     k.affine(x, y, n, 0.7, 0.3);
     xs.forEach((v, i) => (worst.affine = Math.max(worst.affine, Math.abs(ys[i] - (v * 0.7 + 0.3)))));
+    // Half-precision round trips are the identity on every non-NaN pattern: count the patterns that differ.
+    const hx = new Uint16Array(memory.buffer, x, n);
+    const hy = new Uint16Array(memory.buffer, y, n);
+    hx.forEach((_, i) => (hx[i] = (i * 7919) & 0x7bff));
+    for (const trip of [k.roundTripF16, k.roundTripBF16]) {
+      trip(x, y, n);
+      hx.forEach((h, i) => (worst.roundTrip += hy[i] === h ? 0 : 1));
+    }
   }
   return worst;
 }

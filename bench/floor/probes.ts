@@ -2,6 +2,10 @@
 // take Σx and Σx² (the statistics pass) and write x·a + b (the apply pass) over linear memory, with the
 // same four-vector step as normkit's kernels. bench/floor.mjs compiles this file twice, without and with
 // relaxed SIMD, to show what a fused multiply-add would change. n must be a multiple of 16.
+// Issue 12: the round trips through float32 of n half-precision values, in registers (assembly/half.ts's
+// conversions): what any half-precision kernel does once per element on top of the float32 work.
+
+import { widenF16x8Lo, widenF16x8Hi, widenBF16x8Lo, widenBF16x8Hi, narrowF16x8, narrowBF16x8 } from '../../assembly/half';
 
 @inline function madd(a: v128, b: v128, c: v128): v128 {
   return ASC_FEATURE_RELAXED_SIMD ? f32x4.relaxed_madd(a, b, c) : f32x4.add(f32x4.mul(a, b), c);
@@ -68,4 +72,25 @@ export function affine(x: usize, y: usize, n: i32, a: f32, b: f32): void {
     v128.store(p + dy, madd(v128.load(p, 32), av, bv), 32);
     v128.store(p + dy, madd(v128.load(p, 48), av, bv), 48);
   }
+}
+
+// A guarded do-while loop, as assembly/half.ts's array loops: V8 hoists the conversions' constants then.
+@inline function roundTrip(x: usize, y: usize, n: i32, float16: bool): void {
+  const dy = y - x;
+  const end = x + (<usize>n << 1);
+  let p = x;
+  if (n >= 8) do {
+    const v = v128.load(p);
+    const h = float16 ? narrowF16x8(widenF16x8Lo(v), widenF16x8Hi(v)) : narrowBF16x8(widenBF16x8Lo(v), widenBF16x8Hi(v));
+    v128.store(p + dy, h);
+    p += 16;
+  } while (p < end);
+}
+
+export function roundTripF16(x: usize, y: usize, n: i32): void {
+  roundTrip(x, y, n, true);
+}
+
+export function roundTripBF16(x: usize, y: usize, n: i32): void {
+  roundTrip(x, y, n, false);
 }

@@ -266,6 +266,8 @@ export async function create() {
       id: 'js',
       label: 'plain JS: Float32Array, two-pass statistics, preallocated output',
       info: {},
+      // float32 only: issue 12's half-precision alternative in JS is normkit-js-convert.
+      supports: (c) => !c.dtype,
       prepare,
     },
   ];

@@ -8,6 +8,8 @@ const WIRE_LEN = 2;
 const WIRE_FIXED32 = 5;
 
 const FLOAT = 1; // TensorProto.DataType.FLOAT and TypeProto element type
+/** TensorProto.DataType of the element types a graph may have. */
+export const ELEM_TYPES = { float32: FLOAT, float16: 10, bfloat16: 16 };
 const ATTR_FLOAT = 1;
 const ATTR_INT = 2;
 const ATTR_INTS = 7;
@@ -78,19 +80,19 @@ class Writer {
   }
 }
 
-function encodeTensor(w, name, dims, data) {
+function encodeTensor(w, name, dims, data, elemType) {
   for (const d of dims) w.int(1, d);
-  w.int(2, FLOAT);
+  w.int(2, elemType);
   w.string(8, name);
   // raw_data is little-endian float32, which is what a Float32Array holds on every platform Node runs on.
   w.bytes(9, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
 }
 
-function encodeValueInfo(w, name, dims) {
+function encodeValueInfo(w, name, dims, elemType) {
   w.string(1, name);
   w.message(2, (type) =>
     type.message(1, (tensorType) => {
-      tensorType.int(1, FLOAT);
+      tensorType.int(1, elemType);
       tensorType.message(2, (shape) => {
         for (const d of dims) shape.message(1, (dim) => dim.int(1, d));
       });
@@ -122,7 +124,8 @@ function encodeNode(w, node, index) {
 }
 
 /**
- * Serializes a float32 graph to ModelProto bytes.
+ * Serializes a graph to ModelProto bytes: float32, or every tensor of `elemType` (ELEM_TYPES; initializer
+ * data then holds that type's bits, say a Uint16Array of float16).
  * @param {object} spec
  * @param {number} spec.irVersion
  * @param {{domain?: string, version: number}[]} spec.opsets
@@ -131,17 +134,18 @@ function encodeNode(w, node, index) {
  * @param {{name: string, dims: number[], data: Float32Array}[]} spec.initializers
  * @param {{name: string, dims: number[]}[]} spec.inputs
  * @param {{name: string, dims: number[]}[]} spec.outputs
+ * @param {number} [spec.elemType]
  */
-export function encodeModel({ irVersion, opsets, nodes, initializers = [], inputs, outputs }) {
+export function encodeModel({ irVersion, opsets, nodes, initializers = [], inputs, outputs, elemType = FLOAT }) {
   const w = new Writer();
   w.int(1, irVersion);
   w.string(2, 'normkit-bench');
   w.message(7, (g) => {
     nodes.forEach((node, i) => g.message(1, (n) => encodeNode(n, node, i)));
     g.string(2, 'bench');
-    for (const t of initializers) g.message(5, (tw) => encodeTensor(tw, t.name, t.dims, t.data));
-    for (const v of inputs) g.message(11, (vw) => encodeValueInfo(vw, v.name, v.dims));
-    for (const v of outputs) g.message(12, (vw) => encodeValueInfo(vw, v.name, v.dims));
+    for (const t of initializers) g.message(5, (tw) => encodeTensor(tw, t.name, t.dims, t.data, elemType));
+    for (const v of inputs) g.message(11, (vw) => encodeValueInfo(vw, v.name, v.dims, elemType));
+    for (const v of outputs) g.message(12, (vw) => encodeValueInfo(vw, v.name, v.dims, elemType));
   });
   for (const { domain = '', version } of opsets) {
     w.message(8, (o) => {

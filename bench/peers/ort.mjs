@@ -2,7 +2,8 @@
 // running a model built in code for each case. Per call: `new ort.Tensor` for every run-time input, then
 // `session.run`. Weights are initializers, as in an exported model.
 import { availableParallelism } from 'node:os';
-import { encodeModel } from './onnx-model.mjs';
+import { ELEM_TYPES, encodeModel } from './onnx-model.mjs';
+import { narrow, widen } from '../half.mjs';
 import { packageVersion } from '../env.mjs';
 import { SETTINGS, channelCount } from '../cases.mjs';
 
@@ -107,6 +108,8 @@ const MS_OPSETS = [{ version: 21 }, { domain: 'com.microsoft', version: 1 }];
  * computation from standard ONNX ops. The channel ops run in NCHW (`channels_last` 0), as the older cases do.
  */
 function candidatesFor(c, inp) {
+  // Only issue 10's cases (those with a base case) have candidates; rmsNorm and adaIN have no bias to bind.
+  if (!c.base) return undefined;
   const { eps } = SETTINGS;
   const xDims = inp.shape;
   const C = channelCount(inp);
@@ -276,38 +279,64 @@ function adaINGraph(inp, C) {
   };
 }
 
+/**
+ * Issue 12: the graph with every tensor in the case's half precision (initializers as bits), or as it is.
+ */
+function inDtype(graph, dtype) {
+  if (!dtype) return graph;
+  const initializers = (graph.initializers ?? []).map((t) => ({ ...t, data: narrow(Float32Array.from(t.data), dtype) }));
+  return { ...graph, elemType: ELEM_TYPES[dtype], initializers };
+}
+
+/** Creates the session and runs it once; for a half-precision case a refusal means no kernel for the dtype. */
+async function halfSession(ort, sessionOptions, provider, graph, feedsOf, dtype) {
+  let session;
+  try {
+    session = await ort.InferenceSession.create(encodeModel(graph), sessionOptions);
+    await session.run(feedsOf(graph));
+    return session;
+  } catch (e) {
+    await session?.release();
+    throw Object.assign(new Error(`the ${provider} runs no ${dtype} graph of this op: ${message(e).slice(0, 200)}`), { unsupported: true });
+  }
+}
+
 function runtime(ort, sessionOptions, provider) {
   return async (c, inp) => {
-    // Run-time inputs are named after the case's inputs (x, residual, style).
-    const inputsOf = (graph) => graph.inputs.map(({ name, dims }) => ({ name, dims, data: inp[name] }));
-    const feedsOf = (graph) => {
+    const dtype = inp.dtype;
+    // Run-time inputs are named after the case's inputs (x, residual, style), converted once to the case's
+    // storage (half-precision bits), as a model's inputs arrive.
+    const inputsOf = (graph) => graph.inputs.map(({ name, dims }) => ({ name, dims, data: dtype ? narrow(inp[name], dtype) : inp[name] }));
+    const feedsFor = (inputs) => {
       const feeds = {};
-      for (const { name, dims, data } of inputsOf(graph)) feeds[name] = new ort.Tensor('float32', data, dims);
+      for (const { name, dims, data } of inputs) feeds[name] = new ort.Tensor(dtype ?? 'float32', data, dims);
       return feeds;
     };
+    const feedsOf = (graph) => feedsFor(inputsOf(graph));
     const candidates = candidatesFor(c, inp);
     let graph;
     let session;
     let note;
     if (candidates) ({ graph, session, note } = await firstAccepted(ort, sessionOptions, provider, candidates, feedsOf));
     else {
-      graph = graphFor(c, inp);
-      session = await ort.InferenceSession.create(encodeModel(graph), sessionOptions);
+      graph = inDtype(graphFor(c, inp), dtype);
+      session = dtype
+        ? await halfSession(ort, sessionOptions, provider, graph, feedsOf, dtype)
+        : await ort.InferenceSession.create(encodeModel(graph), sessionOptions);
     }
     const inputs = inputsOf(graph);
+    const values = (t) => (t === undefined || !dtype ? t?.data : widen(t.data, dtype));
     let result;
     return {
       run: async () => {
-        const feeds = {};
-        for (const { name, dims, data } of inputs) feeds[name] = new ort.Tensor('float32', data, dims);
-        result = await session.run(feeds);
+        result = await session.run(feedsFor(inputs));
       },
       isAsync: true,
       // Training's running statistics follow ONNX's convention (biased variance), so only y is compared
       // (and SkipGroupNorm's sum output s).
-      read: () => ({ y: result.y.data, sum: result.s?.data }),
+      read: () => ({ y: values(result.y), sum: values(result.s) }),
       dispose: () => session.release(),
-      note,
+      note: dtype ? `${dtype} graph` : note,
     };
   };
 }

@@ -7,12 +7,14 @@ export async function create() {
   return [
     {
       id: 'roofline',
-      label: 'roofline: dst.set(src) of the same byte traffic',
+      label: 'roofline: dst.set(src) of the same byte traffic (Uint16Arrays for the half-precision cases)',
       info: {},
       prepare(c) {
         const n = Math.ceil(trafficFloats(c) / 2);
-        const src = new Float32Array(n).fill(1);
-        const dst = new Float32Array(n);
+        // Half-precision cases move 2-byte elements.
+        const Type = c.dtype ? Uint16Array : Float32Array;
+        const src = new Type(n).fill(1);
+        const dst = new Type(n);
         return { run: () => dst.set(src), isAsync: false, read: () => null };
       },
     },

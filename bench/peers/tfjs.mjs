@@ -158,6 +158,8 @@ export async function create() {
       info,
       // The wasm FusedBatchNorm kernel broadcasts its statistics over the last axis only.
       layout: (c) => (c.kind === 'batchnorm' || c.kind === 'batchnorm-train' ? 'NHWC' : c.layout),
+      // tfjs-backend-wasm has no float16 or bfloat16 tensors.
+      supports: (c) => !c.dtype,
       prepare,
     },
   ];

@@ -10,17 +10,18 @@ import {
 } from '../generated/abi.js';
 import {
   readOptions, optionNames, lengthOf, checkLength, readShape, checkEps, checkLayout, checkBoolean, channelDims, checkWorkspace,
-  checkActivation,
+  checkActivation, callDtype,
 } from '../validate.js';
 import { readShapeOption, channelOperand } from '../broadcast.js';
 import { checkAliasing } from '../aliasing.js';
-import { execute, result } from '../execute.js';
+import { execute, outputLike, result } from '../execute.js';
 import { Tensor } from '../memory.js';
 import type { Binding, Blocks, Plan, Scalar } from '../plan.js';
-import type { AdaINOptions, BatchNormOptions, ChannelNormOptions, TensorLike } from '../types.js';
+import type { AdaINOptions, BatchNormOptions, ChannelNormOptions, Output, TensorLike } from '../types.js';
 
 const COMMON = [
   'layout', 'eps', 'out', 'activation', 'residual', 'residualShape', 'inputBias', 'inputBiasShape', 'sumOut', 'mean', 'invStd',
+  'dtype',
 ];
 const AFFINE = ['weight', 'weightShape', 'bias', 'biasShape'];
 const BATCH_NORM_OPTIONS = optionNames([
@@ -44,6 +45,10 @@ interface ChannelCall {
   flags: number;
   /** Whether weight and bias may hold one value per (sample, channel). */
   perSampleOk: boolean;
+  /** The dtype option, checked with the arguments when the plan is complete. */
+  dtype: unknown;
+  /** The output the op made (no `out` given). */
+  made: TensorLike | undefined;
 }
 
 const X_NAMES: ChannelSpec = { x: 'x', shape: 'shape', lengthWhy: 'the length of x', perSampleAffine: true };
@@ -66,6 +71,7 @@ interface ChannelArgs {
   sumOut: unknown;
   mean: unknown;
   invStd: unknown;
+  dtype: unknown;
 }
 
 /**
@@ -143,7 +149,7 @@ function channelCall(x: TensorLike, shapeIn: readonly number[], a: ChannelArgs, 
   const epilogue = checkActivation(a.activation);
   const { out, sumOut, mean, invStd } = a;
   if (out !== undefined) checkLength('out', out, length, spec.lengthWhy);
-  const y = (out as TensorLike | undefined) ?? new Float32Array(length);
+  const y = (out as TensorLike | undefined) ?? outputLike(x, length);
   const bindings: Binding[] = [
     { name: spec.x, value: x, role: 'in', field: P_X, unit: C * HW },
     { name: 'out', value: y, role: 'out', field: P_Y, unit: C * HW },
@@ -151,7 +157,7 @@ function channelCall(x: TensorLike, shapeIn: readonly number[], a: ChannelArgs, 
   const scalars: Scalar[] = [{ field: P_EPILOGUE, value: epilogue }];
   const call = {
     y, rank: shape.length, shape, length, N, C, HW, channelsLast, bindings, scalars, flags: 0,
-    perSampleOk: spec.perSampleAffine,
+    perSampleOk: spec.perSampleAffine, dtype: a.dtype, made: out === undefined ? y : undefined,
   };
   let flags = channelsLast ? FLAG_CHANNELS_LAST : 0;
   if (given(WEIGHT, a.weight, a.weightShape)) {
@@ -284,6 +290,7 @@ function channelPlan(op: string, kernel: KernelName, call: ChannelCall, spec: Pl
     sameOk: bindings[0].name === 'content' ? SAME_OK.content : SAME_OK.x, scalars,
     unitFields: whole ? NO_FIELDS : spec.unitFields ?? UNITS_FIELD, workBytes: spec.workBytes,
     workBytesPerUnit: spec.workBytesPerUnit ?? 0, blocks,
+    half: callDtype(call.dtype, bindings, call.made),
   };
 }
 
@@ -296,7 +303,7 @@ const ROW_BLOCK_FIELDS: Blocks['fields'] = [[P_HW, 1]];
 const UNITS_FIELD: readonly number[] = [P_UNITS];
 
 // Runs the plan, or only checks its aliasing when x is empty.
-function run(plan: Plan, call: ChannelCall): Float32Array<ArrayBuffer> {
+function run<R>(plan: Plan, call: ChannelCall): R {
   if (call.length === 0) checkAliasing(plan);
   else execute(plan);
   return result(call.y);
@@ -308,11 +315,13 @@ function run(plan: Plan, call: ChannelCall): Float32Array<ArrayBuffer> {
  * `r = (1 - momentum) * r + momentum * stat`, storing the unbiased batch variance (PyTorch). ONNX's
  * convention is `momentum = 1 - onnxMomentum` with `unbiasedRunningVar: false`.
  */
-export function batchNorm(x: TensorLike, shape: readonly number[], options?: BatchNormOptions): Float32Array<ArrayBuffer> {
+export function batchNorm<X extends TensorLike, O extends TensorLike | undefined = undefined>(
+  x: X, shape: readonly number[], options?: BatchNormOptions & { out?: O },
+): Output<X, O> {
   const {
     layout = 'NCHW', weight, weightShape, bias, biasShape, runningMean, runningVar, training: trainingIn = false,
     momentum = 0.1, unbiasedRunningVar = true, eps: epsIn = 1e-5, out, activation, residual, residualShape, inputBias,
-    inputBiasShape, sumOut, mean, invStd,
+    inputBiasShape, sumOut, mean, invStd, dtype,
   } = readOptions('batchNorm', options, BATCH_NORM_OPTIONS);
   getKernels(); // NOT_READY before anything else
   const eps = checkEps(epsIn);
@@ -329,7 +338,7 @@ export function batchNorm(x: TensorLike, shape: readonly number[], options?: Bat
   }
   const call = channelCall(x, shape, {
     layout, weight, weightShape, bias, biasShape, out, activation, residual, residualShape, inputBias, inputBiasShape,
-    sumOut, mean, invStd,
+    sumOut, mean, invStd, dtype,
   }, BATCH_NORM_NAMES);
   bindStats(call, { mean, invStd }, 0);
   const { N, C, HW, length } = call;
@@ -372,18 +381,18 @@ export function batchNorm(x: TensorLike, shape: readonly number[], options?: Bat
   return run(plan, call);
 }
 
-function groupNormCall(
+function groupNormCall<R>(
   op: string, x: TensorLike, shape: readonly number[], numGroups: unknown, options: ChannelNormOptions | undefined,
-): Float32Array<ArrayBuffer> {
+): R {
   const {
     layout = 'NCHW', weight, weightShape, bias, biasShape, eps: epsIn = 1e-5, out, activation, residual, residualShape,
-    inputBias, inputBiasShape, sumOut, mean, invStd,
+    inputBias, inputBiasShape, sumOut, mean, invStd, dtype,
   } = readOptions(op, options, CHANNEL_NORM_OPTIONS);
   getKernels(); // NOT_READY before anything else
   const eps = checkEps(epsIn);
   const call = channelCall(x, shape, {
     layout, weight, weightShape, bias, biasShape, out, activation, residual, residualShape, inputBias, inputBiasShape,
-    sumOut, mean, invStd,
+    sumOut, mean, invStd, dtype,
   }, X_NAMES);
   const { C, length } = call;
   const G = numGroups === undefined ? Math.max(C, 1) : numGroups; // instanceNorm: one group per channel
@@ -404,14 +413,16 @@ function groupNormCall(
 }
 
 /** Instance normalization: each (sample, channel) over the spatial axes, with per-channel affine. */
-export function instanceNorm(x: TensorLike, shape: readonly number[], options?: ChannelNormOptions): Float32Array<ArrayBuffer> {
+export function instanceNorm<X extends TensorLike, O extends TensorLike | undefined = undefined>(
+  x: X, shape: readonly number[], options?: ChannelNormOptions & { out?: O },
+): Output<X, O> {
   return groupNormCall('instanceNorm', x, shape, undefined, options);
 }
 
 /** Group normalization: each (sample, group of C / numGroups channels), with per-channel affine. */
-export function groupNorm(
-  x: TensorLike, shape: readonly number[], numGroups: number, options?: ChannelNormOptions,
-): Float32Array<ArrayBuffer> {
+export function groupNorm<X extends TensorLike, O extends TensorLike | undefined = undefined>(
+  x: X, shape: readonly number[], numGroups: number, options?: ChannelNormOptions & { out?: O },
+): Output<X, O> {
   if (numGroups === undefined) {
     throw new NormkitError('INVALID_GROUPS', 'numGroups: expected a positive integer that divides C, got undefined');
   }
@@ -423,18 +434,18 @@ export function groupNorm(
  * and takes the standard deviation and mean of the matching style plane, both with biased variance + eps.
  * The style has the content's channels and batch size, or batch 1 (broadcast); its spatial size is free.
  */
-export function adaIN(
-  content: TensorLike, contentShape: readonly number[], style: TensorLike, styleShapeIn: readonly number[],
-  options?: AdaINOptions,
-): Float32Array<ArrayBuffer> {
+export function adaIN<X extends TensorLike, O extends TensorLike | undefined = undefined>(
+  content: X, contentShape: readonly number[], style: TensorLike, styleShapeIn: readonly number[],
+  options?: AdaINOptions & { out?: O },
+): Output<X, O> {
   const {
     layout = 'NCHW', eps: epsIn = 1e-5, out, activation, residual, residualShape, inputBias, inputBiasShape, sumOut,
-    mean, invStd,
+    mean, invStd, dtype,
   } = readOptions('adaIN', options, ADAIN_OPTIONS);
   getKernels(); // NOT_READY before anything else
   const eps = checkEps(epsIn);
   const call = channelCall(content, contentShape, {
-    layout, out, activation, residual, residualShape, inputBias, inputBiasShape, sumOut, mean, invStd,
+    layout, out, activation, residual, residualShape, inputBias, inputBiasShape, sumOut, mean, invStd, dtype,
   }, CONTENT_NAMES);
   bindStats(call, { mean, invStd }, call.C);
   const { N, C, length, channelsLast } = call;

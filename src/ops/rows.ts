@@ -8,14 +8,14 @@ import {
   P_BIAS_INDEX, P_RESIDUAL_STEP, P_INPUT_BIAS_STEP, P_WEIGHT_STEP, P_BIAS_STEP, P_WEIGHT_INNER, P_BIAS_INNER,
   FLAG_CENTERED, INNER_FULL,
 } from '../generated/abi.js';
-import { readOptions, optionNames, lengthOf, checkLength, readShape, checkEps, checkActivation } from '../validate.js';
+import { readOptions, optionNames, lengthOf, checkLength, readShape, checkEps, checkActivation, callDtype } from '../validate.js';
 import { readShapeOption, rowOperand } from '../broadcast.js';
 import { checkAliasing } from '../aliasing.js';
-import { execute, result } from '../execute.js';
+import { execute, fillNaN, outputLike, result } from '../execute.js';
 import type { Binding, Plan, Scalar } from '../plan.js';
-import type { LayerNormOptions, RmsNormOptions, TensorLike } from '../types.js';
+import type { LayerNormOptions, Output, RmsNormOptions, TensorLike } from '../types.js';
 
-const COMMON = ['axis', 'weight', 'weightShape', 'eps', 'residual', 'residualShape', 'inputBias', 'inputBiasShape', 'sumOut', 'out', 'activation'];
+const COMMON = ['axis', 'weight', 'weightShape', 'eps', 'residual', 'residualShape', 'inputBias', 'inputBiasShape', 'sumOut', 'out', 'activation', 'dtype'];
 const LAYER_NORM_OPTIONS = optionNames([...COMMON, 'bias', 'biasShape', 'mean', 'invStd']);
 const RMS_NORM_OPTIONS = optionNames([...COMMON, 'invStd']);
 const UNITS_FIELD: readonly number[] = [P_UNITS];
@@ -114,7 +114,7 @@ function checkOperand(name: string, value: unknown, shapeName: string, shape: un
   else if (shape !== undefined) throw new NormkitError('INVALID_OPTION', `${shapeName}: only meaningful with ${name}, but ${name} is undefined`);
 }
 
-function normalizeRows(op: string, x: TensorLike, shapeIn: readonly number[], a: RowArgs, centered: boolean): Float32Array<ArrayBuffer> {
+function normalizeRows<R>(op: string, x: TensorLike, shapeIn: readonly number[], a: RowArgs, centered: boolean): R {
   const k = getKernels();
   const length = lengthOf('x', x);
   const shape = readShape('shape', shapeIn, length, 'x', 1);
@@ -148,7 +148,7 @@ function normalizeRows(op: string, x: TensorLike, shapeIn: readonly number[], a:
   if (out !== undefined) checkLength('out', out, length, 'the length of x');
   if (mean !== undefined) checkLength('mean', mean, rows, 'one value per group');
   if (invStd !== undefined) checkLength('invStd', invStd, rows, 'one value per group');
-  const y = out ?? new Float32Array(length);
+  const y = out ?? outputLike(x, length);
   const layout: Rows = { shape, first, rows, n, length };
   const plan = {
     bindings: [
@@ -173,6 +173,7 @@ function normalizeRows(op: string, x: TensorLike, shapeIn: readonly number[], a:
   const full: Plan = {
     op, kernel: 'normalizeRows', units: rows, unitLength: n, bindings: plan.bindings, sameOk: SAME_OK,
     scalars: plan.scalars, unitFields: UNITS_FIELD, workBytes: gathers ? k.rowWorkspaceBytes(n) >>> 0 : 0, workBytesPerUnit: 0,
+    half: callDtype(a.dtype, plan.bindings, out === undefined ? y : undefined),
   };
   if (length > 0) {
     execute(full);
@@ -181,8 +182,8 @@ function normalizeRows(op: string, x: TensorLike, shapeIn: readonly number[], a:
   checkAliasing(full);
   // Empty groups have no statistics: their mean and invStd are NaN.
   if (rows > 0) {
-    if (mean !== undefined) result(mean).fill(NaN);
-    if (invStd !== undefined) result(invStd).fill(NaN);
+    if (mean !== undefined) fillNaN(full, mean);
+    if (invStd !== undefined) fillNaN(full, invStd);
   }
   return result(y);
 }
@@ -192,26 +193,30 @@ function normalizeRows(op: string, x: TensorLike, shapeIn: readonly number[], a:
  * normalized_shape = shape.slice(axis)). With `residual` (and `inputBias`), normalizes
  * `x + residual + inputBias` (SkipLayerNorm) and writes that sum to `sumOut` when given.
  */
-export function layerNorm(x: TensorLike, shape: readonly number[], options?: LayerNormOptions): Float32Array<ArrayBuffer> {
+export function layerNorm<X extends TensorLike, O extends TensorLike | undefined = undefined>(
+  x: X, shape: readonly number[], options?: LayerNormOptions & { out?: O },
+): Output<X, O> {
   const {
     axis = -1, weight, weightShape, bias, biasShape, eps = 1e-5, residual, residualShape, inputBias, inputBiasShape,
-    sumOut, out, mean, invStd, activation,
+    sumOut, out, mean, invStd, activation, dtype,
   } = readOptions('layerNorm', options, LAYER_NORM_OPTIONS);
   return normalizeRows('layerNorm', x, shape, {
     axis, weight, weightShape, bias, biasShape, eps, residual, residualShape, inputBias, inputBiasShape, sumOut, out,
-    mean, invStd, activation,
+    mean, invStd, activation, dtype,
   }, true);
 }
 
 /** RMS normalization over the axes `axis..rank-1`: `x / sqrt(mean(x²) + eps) * weight`. */
-export function rmsNorm(x: TensorLike, shape: readonly number[], options?: RmsNormOptions): Float32Array<ArrayBuffer> {
+export function rmsNorm<X extends TensorLike, O extends TensorLike | undefined = undefined>(
+  x: X, shape: readonly number[], options?: RmsNormOptions & { out?: O },
+): Output<X, O> {
   const {
     axis = -1, weight, weightShape, eps = 1e-5, residual, residualShape, inputBias, inputBiasShape, sumOut, out, invStd,
-    activation,
+    activation, dtype,
   } = readOptions('rmsNorm', options, RMS_NORM_OPTIONS);
   const none = undefined;
   return normalizeRows('rmsNorm', x, shape, {
     axis, weight, weightShape, bias: none, biasShape: none, eps, residual, residualShape, inputBias, inputBiasShape,
-    sumOut, out, mean: none, invStd, activation,
+    sumOut, out, mean: none, invStd, activation, dtype,
   }, false);
 }

@@ -9,7 +9,7 @@
  * engines; the input hashes are compared too, so a mismatch in the outputs is always the kernels' doing.
  */
 import type * as Normkit from '../../src/index.js';
-import { corpusCases, inputArrays, makeInputs, MODES, runCase, type CorpusCase } from '../corpus/cases.js';
+import { corpusCases, inputArrays, makeInputs, MODES, runCase, type CorpusCase, type Mode } from '../corpus/cases.js';
 import { hashArrays } from '../support/hashing.js';
 
 export { filled, hashArrays, makeGen } from '../support/hashing.js';
@@ -41,25 +41,33 @@ export function opHashCases(): CorpusCase[] {
   });
 }
 
+/**
+ * The runs of a case: float32 in both modes, and half precision (issue 12: the conversions at the staging
+ * boundary), float16 in plain Uint16Arrays and bfloat16 in Tensors on alternate cases.
+ */
+function runsOf(k: number): Array<[Mode, 'float16' | 'bfloat16' | undefined]> {
+  return [...MODES.map((m): [Mode, undefined] => [m, undefined]), k % 2 === 0 ? ['copy', 'float16'] : ['tensor', 'bfloat16']];
+}
+
 /** Runs every case; an op that throws yields an "error: ..." hash instead of aborting the whole run. */
 export async function computeOpHashes(nk: NormkitModule): Promise<OpHash[]> {
   await nk.ready();
   const result: OpHash[] = [];
-  for (const c of opHashCases()) {
-    for (const mode of MODES) {
+  for (const [k, c] of opHashCases().entries()) {
+    for (const [mode, dtype] of runsOf(k)) {
       const inputs = makeInputs(c);
       const input = await hashArrays(inputArrays(inputs));
       let output: string;
       let elements = 0;
       try {
-        const arrays = runCase(nk, c, mode, inputs);
+        const arrays = runCase(nk, c, mode, inputs, dtype);
         elements = arrays.reduce((s, a) => s + a.length, 0);
         output = await hashArrays(arrays);
       } catch (e) {
         const err = e as { code?: string; message?: string };
         output = `error: ${err.code ?? ''} ${err.message ?? String(e)}`;
       }
-      result.push({ name: `${c.name} (${mode})`, input, output, elements });
+      result.push({ name: `${c.name} (${dtype ?? ''}${dtype ? ' ' : ''}${mode})`, input, output, elements });
     }
   }
   return result;

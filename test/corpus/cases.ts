@@ -284,18 +284,25 @@ type Loose = Record<string, any>;
 
 /**
  * Runs one case with a build of normkit and returns every array it wrote, in a fixed order: y, the
- * optional outputs in the case's order, then the running statistics when training updates them.
+ * optional outputs in the case's order, then the running statistics when training updates them. With
+ * `dtype`, every array is stored in that half precision (rounded by normkit's tensor()), in plain
+ * Uint16Arrays (copy) or half Tensors, and what it wrote comes back as its bit patterns.
  */
-export function runCase(nk: NormkitModule, c: CorpusCase, mode: Mode, inp: Inputs = makeInputs(c)): Float32Array[] {
+export function runCase(nk: NormkitModule, c: CorpusCase, mode: Mode, inp: Inputs = makeInputs(c), dtype?: 'float16' | 'bfloat16'): Float32Array[] {
   const m = nk as unknown as Loose;
   const live: { free(): void }[] = [];
   const wrap = (a: Float32Array): unknown => {
-    if (mode === 'copy') return a;
-    const t = m.tensor(a);
+    if (mode === 'copy' && dtype === undefined) return a;
+    const t = m.tensor(a, { dtype });
     live.push(t);
-    return t;
+    return mode === 'copy' ? t.array.slice() : t;
   };
-  const read = (v: unknown): Float32Array => (mode === 'copy' ? (v as Float32Array) : (v as Loose).array).slice();
+  // Bits come back as numbers (exact): the hashes read Float32Arrays. A NaN's sign comes from the engine's
+  // float operations (wasm leaves it open), so NaNs are made one pattern, as the hashes do for float32.
+  const nan = dtype === 'float16' ? [0x7c00, 0x3ff, 0x7e00] : [0x7f80, 0x7f, 0x7fc0];
+  const canonical = (b: number) => ((b & nan[0]) === nan[0] && (b & nan[1]) !== 0 ? nan[2] : b);
+  const bits = (a: Float32Array | Uint16Array): Float32Array => (a instanceof Float32Array ? a.slice() : Float32Array.from(a, canonical));
+  const read = (v: unknown): Float32Array => bits(mode === 'copy' ? (v as Float32Array) : (v as Loose).array);
   try {
     const x = wrap(inp.x);
     const style = inp.style ? wrap(inp.style) : undefined;
@@ -303,6 +310,7 @@ export function runCase(nk: NormkitModule, c: CorpusCase, mode: Mode, inp: Input
     for (const k of ['layout', 'axis', 'eps', 'training', 'momentum', 'unbiasedRunningVar'] as const) {
       if (c[k] !== undefined) o[k] = c[k];
     }
+    if (dtype !== undefined) o.dtype = dtype;
     for (const a of ARRAY_ORDER) if (inp.arrays[a]) o[a] = wrap(inp.arrays[a]!);
     const outs = (c.outputs ?? []).map((name) => {
       const v = wrap(new Float32Array(outputLength(c, name)));
@@ -313,7 +321,7 @@ export function runCase(nk: NormkitModule, c: CorpusCase, mode: Mode, inp: Input
     else if (mode === 'tensor') o.out = wrap(new Float32Array(inp.x.length));
     const call: Call = { x, shape: c.shape, numGroups: c.numGroups, style, styleShape: c.styleShape, options: o };
     const y = REGISTRY[entryId(c)].run(nk as unknown as NormkitLike, call);
-    const result = [(y as Float32Array).slice(), ...outs.map(read)];
+    const result = [bits(y as Float32Array), ...outs.map(read)];
     if (c.op === 'batchNorm' && c.training && o.runningMean) result.push(read(o.runningMean), read(o.runningVar));
     return result;
   } finally {

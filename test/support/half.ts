@@ -6,28 +6,18 @@
 import asc from 'assemblyscript/asc';
 import halfSource from '../../assembly/half.ts?raw';
 
-// Every loop has an 8-wide vector body (one v128 of halves), then one 4-wide step if 4 or more remain,
-// then a scalar tail, as a kernel would; the 4-wide loops use only the 4-wide helpers and the scalar
+// The 8-wide loops are assembly/half.ts's array conversions (an 8-wide vector body, one v128 of halves,
+// then one 4-wide step if 4 or more remain, then a scalar tail); the 4-wide loops use only the 4-wide helpers and the scalar
 // loops only the scalar ones. Pointers need only be 2-byte aligned. The vector bodies are guarded
 // do-while loops: V8's TurboFan hoists the helpers' v128 constants out of a loop only when the body
 // dominates the loop's exit (a for loop rebuilds each constant, 3 instructions, every iteration).
 const ENTRY = `
-import {
-  widenF16x8Lo, widenF16x8Hi, widenBF16x8Lo, widenBF16x8Hi, loadF16x4, loadBF16x4, loadF16, loadBF16,
-  storeF16x8, storeBF16x8, storeF16x4, storeBF16x4, storeF16, storeBF16,
+import { loadF16x4, loadBF16x4, loadF16, loadBF16, storeF16x4, storeBF16x4, storeF16, storeBF16 } from './half';
+// The 8-wide loops are the ones the executor calls.
+export {
+  widenF16Array as widenF16, widenBF16Array as widenBF16, narrowF16Array as narrowF16, narrowBF16Array as narrowBF16,
 } from './half';
 
-export function widenF16(src: usize, dst: usize, n: i32): void {
-  let i = 0;
-  if (n >= 8) do {
-    const h = v128.load(src + (<usize>i << 1));
-    v128.store(dst + (<usize>i << 2), widenF16x8Lo(h));
-    v128.store(dst + (<usize>i << 2), widenF16x8Hi(h), 16);
-    i += 8;
-  } while (i + 8 <= n);
-  if (i + 4 <= n) { v128.store(dst + (<usize>i << 2), loadF16x4(src + (<usize>i << 1))); i += 4; }
-  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), loadF16(src + (<usize>i << 1)));
-}
 export function widenF16x4(src: usize, dst: usize, n: i32): void {
   let i = 0;
   if (n >= 4) do { v128.store(dst + (<usize>i << 2), loadF16x4(src + (<usize>i << 1))); i += 4; } while (i + 4 <= n);
@@ -35,17 +25,6 @@ export function widenF16x4(src: usize, dst: usize, n: i32): void {
 }
 export function widenF16Scalar(src: usize, dst: usize, n: i32): void {
   for (let i = 0; i < n; i++) store<f32>(dst + (<usize>i << 2), loadF16(src + (<usize>i << 1)));
-}
-export function widenBF16(src: usize, dst: usize, n: i32): void {
-  let i = 0;
-  if (n >= 8) do {
-    const h = v128.load(src + (<usize>i << 1));
-    v128.store(dst + (<usize>i << 2), widenBF16x8Lo(h));
-    v128.store(dst + (<usize>i << 2), widenBF16x8Hi(h), 16);
-    i += 8;
-  } while (i + 8 <= n);
-  if (i + 4 <= n) { v128.store(dst + (<usize>i << 2), loadBF16x4(src + (<usize>i << 1))); i += 4; }
-  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), loadBF16(src + (<usize>i << 1)));
 }
 export function widenBF16x4(src: usize, dst: usize, n: i32): void {
   let i = 0;
@@ -56,16 +35,6 @@ export function widenBF16Scalar(src: usize, dst: usize, n: i32): void {
   for (let i = 0; i < n; i++) store<f32>(dst + (<usize>i << 2), loadBF16(src + (<usize>i << 1)));
 }
 
-export function narrowF16(src: usize, dst: usize, n: i32): void {
-  let i = 0;
-  if (n >= 8) do {
-    const p = src + (<usize>i << 2);
-    storeF16x8(dst + (<usize>i << 1), v128.load(p), v128.load(p, 16));
-    i += 8;
-  } while (i + 8 <= n);
-  if (i + 4 <= n) { storeF16x4(dst + (<usize>i << 1), v128.load(src + (<usize>i << 2))); i += 4; }
-  for (; i < n; i++) storeF16(dst + (<usize>i << 1), load<f32>(src + (<usize>i << 2)));
-}
 export function narrowF16x4(src: usize, dst: usize, n: i32): void {
   let i = 0;
   if (n >= 4) do { storeF16x4(dst + (<usize>i << 1), v128.load(src + (<usize>i << 2))); i += 4; } while (i + 4 <= n);
@@ -73,16 +42,6 @@ export function narrowF16x4(src: usize, dst: usize, n: i32): void {
 }
 export function narrowF16Scalar(src: usize, dst: usize, n: i32): void {
   for (let i = 0; i < n; i++) storeF16(dst + (<usize>i << 1), load<f32>(src + (<usize>i << 2)));
-}
-export function narrowBF16(src: usize, dst: usize, n: i32): void {
-  let i = 0;
-  if (n >= 8) do {
-    const p = src + (<usize>i << 2);
-    storeBF16x8(dst + (<usize>i << 1), v128.load(p), v128.load(p, 16));
-    i += 8;
-  } while (i + 8 <= n);
-  if (i + 4 <= n) { storeBF16x4(dst + (<usize>i << 1), v128.load(src + (<usize>i << 2))); i += 4; }
-  for (; i < n; i++) storeBF16(dst + (<usize>i << 1), load<f32>(src + (<usize>i << 2)));
 }
 export function narrowBF16x4(src: usize, dst: usize, n: i32): void {
   let i = 0;

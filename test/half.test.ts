@@ -12,7 +12,9 @@
 //   of both signs. NORMKIT_EXHAUSTIVE=1 runs all 2^32 patterns through every path of both formats instead
 //   (a minute and a half on two busy cores; it prints the count and the time).
 // - round trip half -> f32 -> half: the identity on every non-NaN pattern, NaNs come back canonical;
-// - every length 0..20 at unaligned offsets (the vector bodies and the tails), writing nothing outside.
+// - every length 0..20 at unaligned offsets (the vector bodies and the tails), writing nothing outside;
+// - where the engine has a Float16Array (Chromium), the same bits as its conversions.
+// Runs in Node, Chromium and Firefox: the same bits in every engine.
 import { describe, it, expect, beforeAll } from 'vitest';
 import {
   BFLOAT16,
@@ -28,7 +30,9 @@ import {
   type Loop,
 } from './support/half.js';
 
-const EXHAUSTIVE = process.env.NORMKIT_EXHAUSTIVE === '1';
+const env: Record<string, string | undefined> =
+  (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
+const EXHAUSTIVE = env.NORMKIT_EXHAUSTIVE === '1';
 const CHUNK = 1 << 15; // f32 patterns per sweep step: in and out stay in L2
 const N = 1 << 20; // the largest array of any test
 const SRC = 65536; // N f32 (or u16) in
@@ -79,6 +83,33 @@ function sweepNarrow(fmt: HalfFormat, bounds: Uint32Array, start: number, count:
   }
   return checked;
 }
+
+// Where the engine has Float16Array (Chromium), its own conversions are a second, independent reference.
+const F16 = (globalThis as { Float16Array?: new (b: ArrayBufferLike) => ArrayLike<number> & { buffer: ArrayBufferLike } }).Float16Array;
+
+describe("the engine's Float16Array, where there is one", () => {
+  it('widens all 65,536 float16 patterns and narrows the rounding bands like the 8-wide loops (NaNs aside)', (ctx) => {
+    if (F16 === undefined) ctx.skip();
+    const all = Uint16Array.from({ length: 65536 }, (_, h) => h);
+    new Uint16Array(k.memory.buffer, SRC, 65536).set(all);
+    k.widenF16(SRC, WDST, 65536);
+    const mine = new Float32Array(k.memory.buffer, WDST, 65536);
+    const theirs = new F16!(all.buffer);
+    for (let h = 0; h < 65536; h++) {
+      if (Number.isNaN(theirs[h])) expect(Number.isNaN(mine[h]), hex(h, 4)).toBe(true);
+      else expect(Object.is(mine[h], theirs[h]), hex(h, 4)).toBe(true);
+    }
+    // One f32 pattern in 337 of the exponents 102..144: below half the smallest subnormal to past overflow.
+    const n = 1 << 20;
+    const bits = Uint32Array.from({ length: n }, (_, i) => ((102 << 23) + i * 337) >>> 0);
+    new Uint32Array(k.memory.buffer, SRC, n).set(bits);
+    k.narrowF16(SRC, OUT, n);
+    const got = new Uint16Array(k.memory.buffer, OUT, n);
+    const want = new Uint16Array(new F16!(new Float32Array(bits.buffer) as unknown as ArrayBufferLike).buffer);
+    const first = [...got].findIndex((v, i) => v !== want[i]);
+    expect(first, first < 0 ? '' : `${hex(bits[first])} -> ${hex(got[first], 4)}, the engine ${hex(want[first], 4)}`).toBe(-1);
+  });
+});
 
 describe('the JS references', () => {
   it('refWiden decodes every non-NaN half to the f32 of the value (-1)^s 2^(e-bias) 1.m', () => {
