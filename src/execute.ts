@@ -130,20 +130,44 @@ function runPass(plan: Plan, bindings: readonly Binding[], pass: Pass): void {
   runKernel(plan.op, plan.kernel, threads, (pass.count * bindings[0].value.length) / plan.units);
 }
 
-// Every argument a Tensor: one pass, nothing to stage or copy back, and a workspace kept across calls.
-// Distinct live Tensors never share memory, so the aliasing rules concern only a Tensor bound twice.
-function runResident(plan: Plan): void {
+// Every output a float32 Tensor: one pass over every unit, shared out among the threads. Plain inputs
+// (execute checks that they are small: broadcast tables, a plain weight) are staged whole first, which
+// also gives the out-of-place result if one views a Tensor's memory; the workspace is then a slot of the
+// staging, else the idle scratch block. Distinct live Tensors never share memory, so without plain
+// inputs the aliasing rules concern only a Tensor bound twice.
+function runResident(plan: Plan, plainInputs: boolean): void {
   const all = plan.bindings;
-  let twice = false;
-  for (let i = 0; i < all.length && !twice; i++) {
-    for (let j = i + 1; j < all.length; j++) twice ||= all[i].value === all[j].value;
+  if (plainInputs) checkAliasing(plan);
+  else {
+    let twice = false;
+    for (let i = 0; i < all.length && !twice; i++) {
+      for (let j = i + 1; j < all.length; j++) twice ||= all[i].value === all[j].value;
+    }
+    if (twice) checkAliasing(plan);
   }
-  if (twice) checkAliasing(plan);
   const pass = share(plan);
   pass.workStride = workStride(plan, plan.units);
-  if (pass.workStride > 0) pass.work = workspace(pass.workStride * pass.threads, plan.op);
-  for (let i = 0; i < all.length; i++) slots[i] = -1;
-  runPass(plan, all, pass);
+  if (!plainInputs) {
+    if (pass.workStride > 0) pass.work = workspace(pass.workStride * pass.threads, plan.op);
+    for (let i = 0; i < all.length; i++) slots[i] = -1;
+    runPass(plan, all, pass);
+    return;
+  }
+  beginStaging();
+  let done = false;
+  try {
+    for (let i = 0; i < all.length; i++) {
+      const v = all[i].value;
+      slots[i] = resident(v) || v.length === 0 ? -1 : stage(part(v, 0, v.length), dtypeIn(plan, v), null, undefined, v.length);
+    }
+    const workSlot = pass.workStride > 0 ? stage(null, undefined, null, undefined, (pass.workStride * pass.threads) / 4) : -1;
+    commitStaging(plan.op);
+    if (workSlot >= 0) pass.work = slotPtr(workSlot);
+    runPass(plan, all, pass);
+    done = true;
+  } finally {
+    finishStaging(done);
+  }
 }
 
 /** Runs `plan`: validates its aliasing, then stages, calls the kernel and copies out, pass by pass. */
@@ -153,18 +177,24 @@ export function execute(plan: Plan): void {
   // exactly its units, and a whole one is read or written only as far as its own length.
   let staged = false; // an argument sliced by the units is copied through scratch
   let copies = false; // any argument at all is copied through scratch
+  let plainOutputs = false;
+  let plainInputElements = 0;
   for (let i = 0; i < all.length; i++) {
     const b = all[i];
     const plain = !resident(b.value) && b.value.length > 0;
     copies ||= plain;
+    if (plain && b.role === 'in') plainInputElements += b.value.length;
+    else plainOutputs ||= plain;
     if (b.unit === 0) continue;
     if (b.unit * units !== b.value.length) {
       throw internal(plan, `${b.name} holds ${b.value.length} elements, the plan reaches ${b.unit * units}`);
     }
     staged ||= plain;
   }
-  if (!copies) {
-    runResident(plan);
+  // Small plain inputs beside resident outputs (AdaLN's row tables, a plain weight): staged whole in one
+  // pass, so that the call keeps its single pass and its threads.
+  if (!plainOutputs && (plainInputElements === 0 || (plainInputElements <= PASS_ELEMENTS && plan.units > 0))) {
+    runResident(plan, copies);
     return;
   }
   checkAliasing(plan);

@@ -81,7 +81,12 @@ describe('threads: the same bits for every thread count', () => {
     const x = tensor(randn(makeRng(7), 320 * 32 * 32, 1, 2));
     const out = tensor(x.length);
     const stats = { runningMean: tensor(randn(makeRng(8), 320)), runningVar: tensor(new Float32Array(320).fill(2)) };
+    // Per-sample modulation (AdaLN) and a plain weight beside Tensors: plain inputs staged whole, still shared.
+    const modulation = tensor(randn(makeRng(9), 32 * 320));
+    const plainWeight = randn(makeRng(10), 1024);
     const run = () => [
+      normkit.layerNorm(x, [32, 32, 320], { weight: modulation, weightShape: [32, 1, 320], out }),
+      normkit.layerNorm(x, [320, 1024], { weight: plainWeight, out }),
       normkit.groupNorm(x, [1, 320, 32, 32], 32, { activation: 'silu', out }),
       normkit.groupNorm(x, [1, 32, 32, 320], 32, { layout: 'NHWC', out }),
       normkit.layerNorm(x, [320, 1024], { out }),
@@ -93,7 +98,7 @@ describe('threads: the same bits for every thread count', () => {
     expect(await ready({ threads: 2 })).toBe(threaded ? 2 : 1);
     run().forEach((y, i) => expect(bits(y), `call ${i}`).toEqual(bits(expected[i])));
     await ready({ threads: 1 });
-    for (const t of [x, out, stats.runningMean, stats.runningVar]) t.free();
+    for (const t of [x, out, modulation, stats.runningMean, stats.runningVar]) t.free();
   });
 });
 
