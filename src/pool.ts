@@ -10,7 +10,16 @@ import { NormkitError, describe } from './errors.js';
 import { align, allocateForGood, clearBytes } from './memory.js';
 import { PARAM_BLOCK_BYTES } from './generated/abi.js';
 import { KERNEL_NAMES, getKernels, loadKernels, loadShared, whenReady, whenShared, type KernelName } from './wasm.js';
-import { workerSource, type ControlLayout, type WorkerInit } from './worker-body.js';
+import type { ControlLayout, WorkerInit } from './worker-body.js';
+import { workerBodySource } from './generated/worker.js';
+
+/** The worker's whole source, for `new Worker(source, { eval: true })` in Node or a Blob URL in a browser. */
+function workerSource(node: boolean): string {
+  return node
+    ? // getBuiltinModule rather than require: an eval worker is an ES module when Node runs with --input-type=module.
+      `(${workerBodySource})(process.getBuiltinModule('node:worker_threads').parentPort, true, () => process.exit(0));`
+    : `(${workerBodySource})(self, false, () => self.close());`;
+}
 
 /**
  * Elements of x below which a share of a call does not pay for waking a thread (tens of microseconds):

@@ -1,6 +1,6 @@
-// The code a pool worker runs (pool.ts). It is sent to the worker as source text (Function.prototype
-// .toString), so that no file or URL has to ship or be configured: it must use nothing from outside its
-// own body but globals, and take its constants from the first message.
+// The code a pool worker runs (pool.ts). It is sent to the worker as source text, so that no file or URL
+// has to ship or be configured: the build compiles workerBody into a string (scripts/embed-worker.mjs), so
+// it must use nothing from outside its own body but globals, and take its constants from the first message.
 
 /** The control block's layout in i32 words, shared by the pool and its workers. */
 export interface ControlLayout {
@@ -101,12 +101,4 @@ export function workerBody(port: Port, node: boolean, exit: () => void): void {
   };
   if (node) port.once?.('message', start);
   else port.onmessage = (event) => start(event.data);
-}
-
-/** The worker's whole source, for `new Worker(source, { eval: true })` in Node or a Blob URL in a browser. */
-export function workerSource(node: boolean): string {
-  return node
-    ? // getBuiltinModule rather than require: an eval worker is an ES module when Node runs with --input-type=module.
-      `(${workerBody.toString()})(process.getBuiltinModule('node:worker_threads').parentPort, true, () => process.exit(0));`
-    : `(${workerBody.toString()})(self, false, () => self.close());`;
 }
