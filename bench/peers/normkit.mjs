@@ -23,15 +23,17 @@ const withThreads = (threads, prepare) => async (c, inp) => {
 /** The op's call for the given arguments (Float32Arrays or Tensors); `out` omitted when undefined. */
 function caller(nk, c, a) {
   const { eps, momentum } = SETTINGS;
-  const { layout, dtype } = a;
-  const affine = { weight: a.weight, bias: a.bias, eps, out: a.out, dtype };
+  const { layout } = a;
+  // The dtype option only where there is one: a baseline build from before half precision refuses it.
+  const half = a.dtype === undefined ? {} : { dtype: a.dtype };
+  const affine = { weight: a.weight, bias: a.bias, eps, out: a.out, ...half };
   switch (c.kind) {
     case 'layernorm':
       return () => nk.layerNorm(a.x, a.shape, affine);
     case 'skiplayernorm':
       return () => nk.layerNorm(a.x, a.shape, { ...affine, residual: a.residual });
     case 'rmsnorm':
-      return () => nk.rmsNorm(a.x, a.shape, { weight: a.weight, eps, out: a.out, dtype });
+      return () => nk.rmsNorm(a.x, a.shape, { weight: a.weight, eps, out: a.out, ...half });
     case 'batchnorm': {
       const opts = { ...affine, layout, runningMean: a.runningMean, runningVar: a.runningVar };
       return () => nk.batchNorm(a.x, a.shape, opts);
@@ -49,7 +51,7 @@ function caller(nk, c, a) {
     case 'groupnorm':
       return () => nk.groupNorm(a.x, a.shape, c.groups, { ...affine, layout });
     case 'adain':
-      return () => nk.adaIN(a.x, a.shape, a.style, a.styleShape, { layout, eps, out: a.out, dtype });
+      return () => nk.adaIN(a.x, a.shape, a.style, a.styleShape, { layout, eps, out: a.out, ...half });
     // Issue 10: one call each, the option fused.
     case 'groupnorm-silu':
       return () => nk.groupNorm(a.x, a.shape, c.groups, { ...affine, layout, activation: a.activation });
