@@ -14,10 +14,10 @@ import { evaluateTargets, failures, renderMarkdown, renderSummary, summarize, wa
 /**
  * Families sharing a process: normkit runs beside the plain-JS peer and the roofline so the ratios that
  * matter most come from one process; the runtimes with their own wasm instances or native threads get
- * a process each.
+ * a process each; normkit with threads too, since its shared memory would slow the one-thread copy mode.
  */
-const PROCESSES = [['normkit', 'js', 'roofline'], ['ort-node'], ['ort-web'], ['ort-web-mt'], ['tfjs']];
-const IMPLS_PER_PROCESS = [7, 2, 1, 1, 1];
+const PROCESSES = [['normkit', 'js', 'roofline'], ['normkit-mt'], ['ort-node'], ['ort-web'], ['ort-web-mt'], ['tfjs']];
+const IMPLS_PER_PROCESS = [5, 2, 2, 1, 1, 1];
 
 const BUDGETS = {
   full: { passes: 3, time: 200, warmupTime: 50 },

@@ -6,6 +6,7 @@ import { measure } from './measure.mjs';
 
 const FAMILIES = {
   normkit: () => import('./peers/normkit.mjs').then((m) => m.create()),
+  'normkit-mt': () => import('./peers/normkit.mjs').then((m) => m.createThreaded()),
   js: () => import('./peers/js.mjs').then((m) => m.create()),
   roofline: () => import('./peers/roofline.mjs').then((m) => m.create()),
   'ort-node': () => import('./peers/ort.mjs').then((m) => m.createNode()),
