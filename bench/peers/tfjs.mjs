@@ -21,7 +21,10 @@ function normalize(x, axes, eps) {
 
 const silu = (t) => tf.mul(t, tf.sigmoid(t));
 
-/** GroupNorm as the 'groupnorm' case composes it, as a function of the input. */
+/**
+ * GroupNorm as a function of the input: the channel axis split into (group, channel-in-group), reduced over
+ * it and the spatial axes.
+ */
 function groupNormFn(c, shape, layout, eps, channelAffine) {
   const G = c.groups;
   const C = layout === 'NCHW' ? shape[1] : shape.at(-1);
@@ -72,14 +75,8 @@ function program(c, inp) {
     case 'instancenorm':
       return { vars, fn: (x) => [channelAffine(normalize(x, spatialAxes(shape, layout), eps))] };
     case 'groupnorm': {
-      // Split the channel axis into (group, channel-in-group) and reduce over it and the spatial axes.
-      const G = c.groups;
-      const C = layout === 'NCHW' ? shape[1] : shape.at(-1);
-      const N = shape[0];
-      const S = elements(shape) / (N * C);
-      const grouped = layout === 'NCHW' ? [N, G, (C / G) * S] : [N, S, G, C / G];
-      const axes = layout === 'NCHW' ? [2] : [1, 3];
-      return { vars, fn: (x) => [channelAffine(tf.reshape(normalize(tf.reshape(x, grouped), axes, eps), shape))] };
+      const groupNorm = groupNormFn(c, shape, layout, eps, channelAffine);
+      return { vars, fn: (x) => [groupNorm(x)] };
     }
     // Issue 10: composed as a tfjs user would (tf has no fused GroupNorm, SiLU or skip-add).
     case 'groupnorm-silu': {
