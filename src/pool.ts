@@ -96,7 +96,7 @@ let queue: Promise<unknown> = Promise.resolve();
 /** The last worker id given out: ids tell a line's current worker from a terminated one. */
 let lastId = 0;
 /** Test hook: what the next threaded call makes its first worker do. */
-let fault: 'trap' | 'exit' | undefined;
+let fault: 'trap' | 'exit' | 'hang' | undefined;
 /** The smallest share worth a thread; a test hook lowers it to split small calls. */
 let minShare = MIN_ELEMENTS_PER_THREAD;
 
@@ -139,11 +139,13 @@ function lostError(what: string): NormkitError {
 
 // Posts job `job` (a kernel's index, or quit or exit) with parameter block `params` to worker lines
 // 1 .. count - 1 and wakes them; each counts `pending` down when done.
-function post(p: Pool, count: number, job: (t: number) => number, params: (t: number) => number): void {
+function post(
+  p: Pool, count: number, job: (t: number) => number, params: (t: number) => number, owner = (t: number) => p.ids[t],
+): void {
   Atomics.store(ctl, LAYOUT.pending, count - 1);
   for (let t = 1; t < count; t++) {
     const line = t * LINE_WORDS;
-    ctl[line + LAYOUT.owner] = p.ids[t];
+    ctl[line + LAYOUT.owner] = owner(t);
     ctl[line + LAYOUT.job] = job(t);
     ctl[line + LAYOUT.params] = params(t);
     ctl[line + LAYOUT.status] = LAYOUT.ok;
@@ -326,10 +328,14 @@ export function runKernel(op: string, kernel: KernelName, threads: number, eleme
   }
   const p = pool!;
   const job = KERNEL_NAMES.indexOf(kernel);
-  // The fault hook: a parameter block far outside memory makes the kernel trap.
+  // The fault hook: a parameter block far outside memory makes the kernel trap; a line owned by no worker
+  // is one whose worker never answers (it leaves, as one of an older pool would), as if it hung.
   const injected = fault;
   fault = undefined;
-  post(p, threads, (t) => (t === 1 && injected === 'exit' ? LAYOUT.exit : job), (t) => (t === 1 && injected === 'trap' ? -16 : blocks[t]));
+  post(
+    p, threads, (t) => (t === 1 && injected === 'exit' ? LAYOUT.exit : job), (t) => (t === 1 && injected === 'trap' ? -16 : blocks[t]),
+    (t) => (t === 1 && injected === 'hang' ? -1 : p.ids[t]),
+  );
   let trap: unknown;
   try {
     run(blocks[0]);
@@ -351,8 +357,8 @@ export function runKernel(op: string, kernel: KernelName, threads: number, eleme
   if (trap !== undefined) throw kernelFault(op, trap, threads);
 }
 
-/** Test hook (not exported by the package): the next threaded call's first worker traps or exits. */
-export function injectFault(kind: 'trap' | 'exit'): void {
+/** Test hook (not exported by the package): the next threaded call's first worker traps, exits or never answers. */
+export function injectFault(kind: 'trap' | 'exit' | 'hang'): void {
   fault = kind;
 }
 

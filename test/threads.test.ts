@@ -116,8 +116,9 @@ describe.runIf(threaded)('threads: faults', () => {
   });
   const expected = () => normkit.layerNorm(x, [64, 256], { out }).slice();
 
-  for (const kind of ['trap', 'exit'] as const) {
-    it(`a worker that ${kind === 'trap' ? 'traps' : 'exits'} makes the op throw WORKER_FAULT; ready() rebuilds the pool`, async () => {
+  const does = { trap: 'traps', exit: 'exits', hang: 'never answers (past the 2 s wait)' } as const;
+  for (const kind of ['trap', 'exit', 'hang'] as const) {
+    it(`a worker that ${does[kind]} makes the op throw WORKER_FAULT; ready() rebuilds the pool`, async () => {
       await ready({ threads: 1 });
       const want = expected();
       expect(await ready({ threads: 2 })).toBe(2);
